@@ -1,0 +1,81 @@
+"""Framework-free plumbing shared by the adapters.
+
+Resolving a call (which spec, which mode, which parameter values) and
+invoking a spec's ``fn``/``grad`` with or without ``xp`` are the same for
+every framework, so they are written once here and the adapters stay thin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from xact.errors import ModeError, ParameterError, SpecError
+from xact.spec import Spec, get
+
+Mode = Literal["auto", "native", "numpy"]
+MODES: tuple[str, ...] = ("auto", "native", "numpy")
+
+
+@dataclass(frozen=True, eq=False)
+class Call:
+    """A resolved call: the spec, whether it runs natively, the parameter values."""
+
+    spec: Spec
+    native: bool
+    params: dict[str, Any]
+
+
+def resolve(activation: str | Spec, mode: str, params: Mapping[str, Any]) -> Call:
+    """Look up ``activation``, check ``mode`` and fill parameter defaults."""
+    spec = get(activation)
+    if mode not in MODES:
+        raise ModeError(
+            f"{spec.name}: mode must be one of {', '.join(map(repr, MODES))}, got {mode!r}"
+        )
+    if mode == "native" and not spec.takes_xp:
+        raise ModeError(
+            f"{spec.name!r} cannot run natively: its fn/grad take no `xp` argument, so "
+            "they only run on NumPy arrays. Use mode='numpy' (or 'auto'), or add an "
+            "`xp=np` parameter to both fn and grad and use xp.<name> inside."
+        )
+    unknown = [k for k in params if k not in spec.params]
+    if unknown:
+        takes = ", ".join(spec.params) if spec.params else "no parameters"
+        raise ParameterError(
+            f"{spec.name!r} got unexpected parameter(s) {', '.join(map(repr, unknown))}; "
+            f"it takes {takes}"
+        )
+    native = spec.takes_xp if mode == "auto" else mode == "native"
+    values = {**spec.params, **params}
+    return Call(spec=spec, native=native, params=values)
+
+
+def call_fn(spec: Spec, x: Any, params: Mapping[str, Any], xp: Any | None) -> Any:
+    """``spec.fn(x, **params)``, passing ``xp`` when the spec takes it."""
+    if spec.takes_xp:
+        return spec.fn(x, **params, xp=xp)
+    return spec.fn(x, **params)
+
+
+def call_grad(spec: Spec, x: Any, params: Mapping[str, Any], xp: Any | None) -> tuple[Any, ...]:
+    """The declared partials as a tuple: ``(d/dx, d/dp1, ...)`` in ``params`` order."""
+    out = spec.grad(x, **params, xp=xp) if spec.takes_xp else spec.grad(x, **params)
+    n = 1 + len(spec.params)
+    if n == 1:
+        if isinstance(out, (tuple, list)):
+            if len(out) != 1:
+                raise SpecError(
+                    f"{spec.name!r}: grad returned {len(out)} values but the spec has no "
+                    "parameters; return only d/dx"
+                )
+            out = out[0]
+        return (out,)
+    if not isinstance(out, (tuple, list)) or len(out) != n:
+        got = len(out) if isinstance(out, (tuple, list)) else 1
+        raise SpecError(
+            f"{spec.name!r}: grad must return {n} partials (d/dx, "
+            f"{', '.join('d/d' + p for p in spec.params)}), got {got}"
+        )
+    return tuple(out)

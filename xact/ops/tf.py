@@ -1,0 +1,114 @@
+"""The ``xp`` namespace over TensorFlow, bound to one compute dtype.
+
+TensorFlow ops take no mixed dtypes, so Python scalars become constants of
+the namespace's dtype. Everything here lowers to XLA (no host callbacks).
+``logaddexp`` has no TF kernel and is composed stably from max and log1p.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+
+
+class Namespace:
+    """TensorFlow array vocabulary bound to one compute dtype."""
+
+    backend = "tf"
+    pi = math.pi
+    e = math.e
+    inf = math.inf
+    nan = math.nan
+
+    abs = staticmethod(tf.math.abs)
+    exp = staticmethod(tf.math.exp)
+    expm1 = staticmethod(tf.math.expm1)
+    log = staticmethod(tf.math.log)
+    log1p = staticmethod(tf.math.log1p)
+    sqrt = staticmethod(tf.math.sqrt)
+    square = staticmethod(tf.math.square)
+    tanh = staticmethod(tf.math.tanh)
+    sinh = staticmethod(tf.math.sinh)
+    cosh = staticmethod(tf.math.cosh)
+    sin = staticmethod(tf.math.sin)
+    cos = staticmethod(tf.math.cos)
+    tan = staticmethod(tf.math.tan)
+    arctan = staticmethod(tf.math.atan)
+    arcsinh = staticmethod(tf.math.asinh)
+    arctanh = staticmethod(tf.math.atanh)
+    erf = staticmethod(tf.math.erf)
+    erfc = staticmethod(tf.math.erfc)
+    sign = staticmethod(tf.math.sign)
+    floor = staticmethod(tf.math.floor)
+    ceil = staticmethod(tf.math.ceil)
+    isfinite = staticmethod(tf.math.is_finite)
+    isnan = staticmethod(tf.math.is_nan)
+    isinf = staticmethod(tf.math.is_inf)
+    logical_and = staticmethod(tf.math.logical_and)
+    logical_or = staticmethod(tf.math.logical_or)
+    logical_not = staticmethod(tf.math.logical_not)
+
+    def __init__(self, dtype: tf.DType) -> None:
+        self.dtype = dtype
+        self._np_dtype = np.dtype(dtype.name)
+
+    def _t(self, v: Any) -> tf.Tensor:
+        if isinstance(v, (tf.Tensor, tf.Variable)):
+            return v
+        return tf.constant(v, dtype=self.dtype)
+
+    def asarray(self, v: Any) -> tf.Tensor:
+        return tf.cast(self._t(v), self.dtype)
+
+    def power(self, a: Any, b: Any) -> tf.Tensor:
+        return tf.math.pow(self._t(a), self._t(b))
+
+    def where(self, cond: Any, a: Any, b: Any) -> tf.Tensor:
+        return tf.where(cond, self._t(a), self._t(b))
+
+    def maximum(self, a: Any, b: Any) -> tf.Tensor:
+        return tf.math.maximum(self._t(a), self._t(b))
+
+    def minimum(self, a: Any, b: Any) -> tf.Tensor:
+        return tf.math.minimum(self._t(a), self._t(b))
+
+    def clip(self, x: Any, lo: Any, hi: Any) -> tf.Tensor:
+        x = self._t(x)
+        if lo is not None:
+            x = tf.math.maximum(x, self._t(lo))
+        if hi is not None:
+            x = tf.math.minimum(x, self._t(hi))
+        return x
+
+    def remainder(self, a: Any, b: Any) -> tf.Tensor:
+        return tf.math.floormod(self._t(a), self._t(b))
+
+    def logaddexp(self, a: Any, b: Any) -> tf.Tensor:
+        a, b = self._t(a), self._t(b)
+        hi = tf.math.maximum(a, b)
+        lo = tf.math.minimum(a, b)
+        # hi == lo == +-inf would give inf - inf = NaN; NumPy returns hi + log 2.
+        diff = tf.where(tf.math.equal(hi, lo), tf.zeros_like(hi), lo - hi)
+        return hi + tf.math.log1p(tf.math.exp(diff))
+
+    def zeros_like(self, x: Any) -> tf.Tensor:
+        return tf.zeros_like(self._t(x), dtype=self.dtype)
+
+    def ones_like(self, x: Any) -> tf.Tensor:
+        return tf.ones_like(self._t(x), dtype=self.dtype)
+
+    def full_like(self, x: Any, v: float) -> tf.Tensor:
+        return tf.fill(tf.shape(self._t(x)), tf.constant(v, dtype=self.dtype))
+
+    def finfo(self, dtype_or_array: Any = None) -> Any:
+        return np.finfo(self._np_dtype)
+
+
+@functools.lru_cache(maxsize=None)
+def namespace(dtype: tf.DType) -> Namespace:
+    """The cached TensorFlow namespace for ``dtype``."""
+    return Namespace(dtype)

@@ -1,0 +1,309 @@
+"""The Spec object and the registry of activations.
+
+A spec is data: a name, the forward function ``fn`` and its declared
+derivative ``grad`` (both written with NumPy names against an array namespace
+``xp``), the parameters with their defaults, the derivative convention at each
+non-smooth point, aliases and built-in twins. Adapters read specs; they never
+re-implement the formula.
+
+The registry is one dict of canonical names plus one dict of aliases. A name
+or alias that is taken is refused unless ``replace=True`` is given. The
+built-in catalogue is loaded on first use of the registry, so ``import xact``
+stays cheap.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Union
+
+from xact.errors import DuplicateActivationError, SpecError, UnknownActivationError
+
+__all__ = ["Spec", "Twin", "define", "get", "names", "aliases", "unregister"]
+
+Kinks = Union[Mapping[float, float], Callable[..., Mapping[float, float]]]
+
+
+@dataclass(frozen=True)
+class Twin:
+    """A framework built-in that is meant to compute the same thing as a spec.
+
+    ``call`` is the dotted path of the built-in (``"torch.nn.functional.gelu"``),
+    ``kwargs`` the arguments that make it match the spec, ``note`` any caveat.
+    Filled in by the catalogue; measured, not trusted, by the parity record.
+    """
+
+    framework: str
+    call: str
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+    note: str = ""
+
+
+@dataclass(frozen=True, eq=False)
+class Spec:
+    """One activation: forward, declared derivative, parameters, conventions.
+
+    Instances are immutable and hashed by identity. Create them with
+    :func:`xact.define`, which validates and registers them.
+    """
+
+    name: str
+    fn: Callable[..., Any]
+    grad: Callable[..., Any]
+    params: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+    kinks: Kinks = field(default_factory=lambda: MappingProxyType({}))
+    aliases: tuple[str, ...] = ()
+    twins: tuple[Twin, ...] = ()
+    grad2: Callable[..., Any] | None = None
+    doc: str = ""
+    family: str = "user"
+    monotonic: bool | None = None
+    tolerances: Mapping[str, tuple[float, str]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    takes_xp: bool = False
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        return tuple(self.params)
+
+    def kinks_at(self, **params: float) -> dict[float, float]:
+        """The non-smooth points and the derivative taken there, for these parameters."""
+        if callable(self.kinks):
+            merged = {**self.params, **params}
+            return dict(self.kinks(**merged))
+        return dict(self.kinks)
+
+    def __repr__(self) -> str:
+        extra = f", params={dict(self.params)}" if self.params else ""
+        mode = "native+numpy" if self.takes_xp else "numpy-only"
+        return f"Spec({self.name!r}{extra}, {mode})"
+
+
+# --------------------------------------------------------------------------- registry
+
+_LOCK = threading.RLock()
+_SPECS: dict[str, Spec] = {}
+_ALIASES: dict[str, str] = {}
+_CATALOGUE_LOADED = False
+
+
+def _ensure_catalogue() -> None:
+    global _CATALOGUE_LOADED
+    if _CATALOGUE_LOADED:
+        return
+    with _LOCK:
+        if _CATALOGUE_LOADED:
+            return
+        _CATALOGUE_LOADED = True  # set first: the catalogue itself calls define()
+        try:
+            import xact.catalogue  # noqa: F401  (registers on import)
+        except BaseException:
+            _CATALOGUE_LOADED = False
+            raise
+
+
+def _accepts(fn: Callable[..., Any], name: str) -> bool | None:
+    """Whether ``fn`` accepts keyword ``name``; None when the signature is opaque."""
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return None
+    ps = sig.parameters
+    if name in ps and ps[name].kind in (
+        inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        inspect.Parameter.KEYWORD_ONLY,
+    ):
+        return True
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in ps.values()):
+        # np.vectorize and functools.partial often hide the real signature.
+        return None
+    return False
+
+
+def _takes_xp(fn: Callable[..., Any]) -> bool:
+    return _accepts(fn, "xp") is True
+
+
+def _check_name(name: str) -> None:
+    if not isinstance(name, str) or not name.isidentifier():
+        raise SpecError(
+            f"activation name {name!r} must be a Python identifier (it becomes an "
+            "attribute: xact.torch.<name>); use letters, digits and underscores"
+        )
+
+
+def define(
+    name: str,
+    fn: Callable[..., Any],
+    grad: Callable[..., Any],
+    *,
+    params: Mapping[str, float] | None = None,
+    kinks: Kinks | None = None,
+    aliases: Iterable[str] = (),
+    twins: Iterable[Twin] = (),
+    grad2: Callable[..., Any] | None = None,
+    doc: str | None = None,
+    family: str = "user",
+    monotonic: bool | None = None,
+    tolerances: Mapping[str, tuple[float, str]] | None = None,
+    replace: bool = False,
+) -> Spec:
+    """Define an activation from its forward function and declared derivative.
+
+    Args:
+        name: registry name; must be a Python identifier.
+        fn: ``fn(x, **params[, xp=np])``. With an ``xp`` parameter the spec runs
+            natively in every framework; without one it runs through the host
+            NumPy bridge.
+        grad: ``grad(x, **params[, xp=np])``: the elementwise derivative with
+            respect to ``x``; with parameters, a tuple ``(d/dx, d/dp1, ...)``
+            in the order of ``params``.
+        params: parameter names and defaults, e.g. ``{"beta": 1.0}``.
+        kinks: ``{point: derivative_value_there}`` for each non-smooth point,
+            or a callable of the parameters returning that mapping.
+        aliases: other names that resolve to this spec.
+        twins: framework built-ins meant to compute the same function.
+        grad2: optional second derivative with respect to ``x``.
+        doc: documentation; defaults to ``fn.__doc__``.
+        family: catalogue family ("user" for user specs).
+        monotonic: True when the function is non-decreasing everywhere.
+        tolerances: per-spec tolerance overrides ``{quantity: (ulps, reason)}``.
+        replace: allow replacing an existing spec of the same name.
+
+    Returns:
+        The registered :class:`Spec`.
+
+    Raises:
+        DuplicateActivationError: the name or an alias is taken (pass
+            ``replace=True`` to redefine a spec of that name on purpose).
+        SpecError: the spec is malformed.
+    """
+    _check_name(name)
+    if not callable(fn) or not callable(grad):
+        raise SpecError(f"define({name!r}): fn and grad must both be callable")
+    params = dict(params or {})
+    for p, default in params.items():
+        _check_name(p)
+        if p == "xp":
+            raise SpecError(f"define({name!r}): 'xp' is reserved for the array namespace")
+        try:
+            params[p] = float(default)
+        except (TypeError, ValueError):
+            raise SpecError(
+                f"define({name!r}): default of parameter {p!r} must be a number, "
+                f"got {default!r}"
+            ) from None
+        for role, f in (("fn", fn), ("grad", grad)):
+            if _accepts(f, p) is False:
+                raise SpecError(
+                    f"define({name!r}): {role} does not accept parameter {p!r}; "
+                    f"give it a keyword argument {p}={params[p]!r}"
+                )
+    fn_xp, grad_xp = _takes_xp(fn), _takes_xp(grad)
+    if fn_xp != grad_xp:
+        which = "fn" if fn_xp else "grad"
+        raise SpecError(
+            f"define({name!r}): only {which} takes an `xp` parameter; give both fn "
+            "and grad `xp=np` to run natively, or neither to use the NumPy bridge"
+        )
+    alias_t = tuple(dict.fromkeys(aliases))
+    for a in alias_t:
+        _check_name(a)
+    spec = Spec(
+        name=name,
+        fn=fn,
+        grad=grad,
+        params=MappingProxyType(params),
+        kinks=kinks if callable(kinks) else MappingProxyType(
+            {float(k): float(v) for k, v in (kinks or {}).items()}
+        ),
+        aliases=alias_t,
+        twins=tuple(twins),
+        grad2=grad2,
+        doc=inspect.cleandoc(doc if doc is not None else (fn.__doc__ or "")),
+        family=family,
+        monotonic=monotonic,
+        tolerances=MappingProxyType(dict(tolerances or {})),
+        takes_xp=fn_xp,
+    )
+    _ensure_catalogue()  # so a user name cannot shadow a catalogue name
+    with _LOCK:
+        _register(spec, replace=replace)
+    return spec
+
+
+def _register(spec: Spec, *, replace: bool) -> None:
+    taken = [n for n in (spec.name, *spec.aliases) if n in _SPECS or n in _ALIASES]
+    old = _SPECS.get(spec.name)
+    if replace and old is not None:
+        # A replacement may keep the old spec's own aliases.
+        taken = [n for n in taken if n != spec.name and _ALIASES.get(n) != spec.name]
+    if taken:
+        owners = ", ".join(f"{n!r} (-> {_ALIASES.get(n, n)!r})" for n in taken)
+        raise DuplicateActivationError(
+            f"cannot define {spec.name!r}: {owners} already registered. Pick another "
+            f"name, or pass replace=True to redefine {spec.name!r} on purpose."
+        )
+    if old is not None:
+        for a in old.aliases:
+            _ALIASES.pop(a, None)
+    _SPECS[spec.name] = spec
+    for a in spec.aliases:
+        _ALIASES[a] = spec.name
+
+
+def unregister(name: str) -> Spec:
+    """Remove a spec (and its aliases) from the registry; returns it."""
+    with _LOCK:
+        spec = get(name)
+        del _SPECS[spec.name]
+        for a in spec.aliases:
+            _ALIASES.pop(a, None)
+        return spec
+
+
+def get(name: str | Spec) -> Spec:
+    """Return the spec registered under ``name`` or one of its aliases.
+
+    A :class:`Spec` is returned unchanged. Unknown names raise
+    :class:`UnknownActivationError` suggesting close matches.
+    """
+    if isinstance(name, Spec):
+        return name
+    _ensure_catalogue()
+    if not isinstance(name, str):
+        raise UnknownActivationError(
+            f"activation must be given by name (str) or Spec, got {type(name).__name__}"
+        )
+    spec = _SPECS.get(name) or _SPECS.get(_ALIASES.get(name, ""))
+    if spec is not None:
+        return spec
+    close = difflib.get_close_matches(name, [*_SPECS, *_ALIASES], n=3, cutoff=0.6)
+    hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+    raise UnknownActivationError(
+        f"no activation named {name!r}.{hint} `xact list` (or xact.names()) shows "
+        "every name; xact.define() registers your own."
+    )
+
+
+def names(*, include_aliases: bool = False) -> list[str]:
+    """Sorted canonical names of every registered activation (aliases on request)."""
+    _ensure_catalogue()
+    with _LOCK:
+        out = list(_SPECS)
+        if include_aliases:
+            out += list(_ALIASES)
+    return sorted(out)
+
+
+def aliases() -> dict[str, str]:
+    """A copy of the alias table: alias -> canonical name."""
+    _ensure_catalogue()
+    with _LOCK:
+        return dict(_ALIASES)

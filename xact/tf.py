@@ -1,0 +1,334 @@
+"""TensorFlow/Keras adapter: run any registered spec on TF tensors, with gradients.
+
+Public names mirror ``xact.torch`` and ``xact.numpy``: :func:`apply`, the
+Keras 3 :class:`Activation` layer, and one attribute per registered name
+(``xact.tf.gelu_tanh``), looked up at call time.
+
+Two modes, one ``tf.custom_gradient`` shape:
+
+* native: the spec runs on TF ops through the ``xp`` namespace; works
+  eagerly, in ``tf.function`` and under ``jit_compile=True`` (XLA); the
+  gradient evaluates the declared ``grad`` with TF ops, so nested tapes give
+  second derivatives.
+* numpy (host bridge): ``tf.numpy_function`` runs the spec on host NumPy;
+  static shape and dtype are restored after the call. It cannot be compiled
+  by XLA or saved in a SavedModel (the Python function is not serialisable).
+
+Inputs that are not tensors (NumPy arrays, lists, scalars) are converted
+with ``tf.convert_to_tensor`` first, as TF's own ops do. Half types compute
+in float32 and are rounded once.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from numbers import Real
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from xact._call import Call, call_fn, call_grad, resolve
+from xact._dtypes import require_float
+from xact.errors import ParameterError, SpecError, XactTypeError
+from xact.ops.numpy import namespace as numpy_namespace
+from xact.ops.tf import namespace as tf_namespace
+from xact.spec import Spec, get, names
+
+__all__ = ["apply", "Activation"]
+
+_HALF = (tf.float16, tf.bfloat16)
+
+
+def _compute(dtype: tf.DType) -> tf.DType:
+    return tf.float32 if dtype in _HALF else dtype
+
+
+def _as_output(y: Any, like: tf.Tensor, spec: Spec, what: str) -> tf.Tensor:
+    """The spec's result as a tensor of ``like``'s dtype and shape."""
+    y = tf.convert_to_tensor(y, dtype_hint=like.dtype)
+    if y.dtype != like.dtype:
+        y = tf.cast(y, like.dtype)
+    if y.shape.rank is not None and like.shape.rank is not None and y.shape == like.shape:
+        return y
+    try:
+        return tf.broadcast_to(y, tf.shape(like))
+    except (tf.errors.InvalidArgumentError, ValueError):
+        raise SpecError(
+            f"{spec.name!r}: {what} returned shape {y.shape} for an input of shape "
+            f"{like.shape}; it must be elementwise"
+        ) from None
+
+
+def _unbroadcast(g: tf.Tensor, param: tf.Tensor) -> tf.Tensor:
+    """Sum ``g`` over the dimensions that ``param`` was broadcast along."""
+    if g.shape.is_fully_defined() and g.shape == param.shape:
+        return g
+    _, axes = tf.raw_ops.BroadcastGradientArgs(s0=tf.shape(g), s1=tf.shape(param))
+    return tf.reshape(tf.reduce_sum(g, axis=axes), tf.shape(param))
+
+
+# ------------------------------------------------------------------ evaluators
+# Native and bridge differ only in where the spec runs: these four functions.
+
+
+def _native_values(spec: Spec, x: tf.Tensor, params: dict[str, Any]) -> tf.Tensor:
+    return _as_output(call_fn(spec, x, params, tf_namespace(x.dtype)), x, spec, "fn")
+
+
+def _native_partials(spec: Spec, x: tf.Tensor, params: dict[str, Any]) -> list[tf.Tensor]:
+    parts = call_grad(spec, x, params, tf_namespace(x.dtype))
+    return [_as_output(p, x, spec, "grad") for p in parts]
+
+
+def _host_call(spec: Spec, x: tf.Tensor, params: dict[str, Any], n_out: int, body: Callable[..., Any]) -> list[tf.Tensor]:
+    """Run ``body(xn, host_params)`` through ``tf.numpy_function``."""
+    tensor_names = [k for k, v in params.items() if isinstance(v, tf.Tensor)]
+    np_dtype = np.dtype(x.dtype.name)
+
+    def host(xn: np.ndarray, *tvals: np.ndarray) -> list[np.ndarray]:
+        hp = {**params, **dict(zip(tensor_names, tvals))}
+        with np.errstate(all="ignore"):
+            outs = body(xn, hp)
+        return [np.ascontiguousarray(np.broadcast_to(np.asarray(o, dtype=np_dtype), xn.shape)) for o in outs]
+
+    outs = tf.numpy_function(
+        host, [x, *(params[k] for k in tensor_names)], Tout=[x.dtype] * n_out,
+        stateful=False, name=f"xact_{spec.name}",
+    )
+    if not isinstance(outs, (list, tuple)):  # a one-element Tout comes back bare
+        outs = [outs]
+    for o in outs:
+        o.set_shape(x.shape)
+    return list(outs)
+
+
+def _bridge_values(spec: Spec, x: tf.Tensor, params: dict[str, Any]) -> tf.Tensor:
+    def body(xn: np.ndarray, hp: dict[str, Any]) -> list[Any]:
+        return [call_fn(spec, xn, hp, numpy_namespace(xn.dtype))]
+
+    return _host_call(spec, x, params, 1, body)[0]
+
+
+def _bridge_partials(spec: Spec, x: tf.Tensor, params: dict[str, Any]) -> list[tf.Tensor]:
+    def body(xn: np.ndarray, hp: dict[str, Any]) -> list[Any]:
+        return list(call_grad(spec, xn, hp, numpy_namespace(xn.dtype)))
+
+    return _host_call(spec, x, params, 1 + len(spec.params), body)
+
+
+# ------------------------------------------------------------------ custom gradient
+
+
+@functools.lru_cache(maxsize=None)
+def _op(spec: Spec, native: bool, scalars: tuple[tuple[str, float], ...]) -> Callable[..., tf.Tensor]:
+    """A ``tf.custom_gradient`` op for ``spec`` with fixed scalar parameters.
+
+    Tensor parameters are the op's extra inputs, in ``spec.params`` order
+    minus the scalar ones; built once per (spec, mode, scalar values).
+    """
+    values = _native_values if native else _bridge_values
+    partials = _native_partials if native else _bridge_partials
+    fixed = dict(scalars)
+    tensor_names = [n for n in spec.param_names if n not in fixed]
+
+    def in_compute(x: tf.Tensor, tps: Sequence[tf.Tensor]) -> tuple[tf.Tensor, dict[str, Any]]:
+        cdt = _compute(x.dtype)
+        pc: dict[str, Any] = dict(fixed)
+        pc.update({n: tf.cast(p, cdt) for n, p in zip(tensor_names, tps)})
+        return tf.cast(x, cdt), pc
+
+    @tf.custom_gradient
+    def op(x: tf.Tensor, *tps: tf.Tensor) -> Any:
+        xc, pc = in_compute(x, tps)
+        y = tf.cast(values(spec, xc, pc), x.dtype)
+
+        def grad(gy: tf.Tensor) -> Any:
+            parts = partials(spec, xc, pc)
+            gyc = tf.cast(gy, xc.dtype)
+            gx = tf.cast(gyc * parts[0], x.dtype)
+            idx = [1 + spec.param_names.index(n) for n in tensor_names]
+            gps = [tf.cast(_unbroadcast(gyc * parts[i], p), p.dtype) for i, p in zip(idx, tps)]
+            return (gx, *gps) if gps else gx
+
+        return y, grad
+
+    return op  # type: ignore[no-any-return]
+
+
+# ------------------------------------------------------------------ public API
+
+
+def _check_input(spec: Spec, x: Any) -> tf.Tensor:
+    if not isinstance(x, (tf.Tensor, tf.Variable)):
+        try:
+            x = tf.convert_to_tensor(x)
+        except (TypeError, ValueError) as e:
+            raise XactTypeError(
+                f"xact.tf.{spec.name} takes a tf.Tensor (or something "
+                f"tf.convert_to_tensor accepts), got {type(x).__name__}: {e}"
+            ) from None
+    elif isinstance(x, tf.Variable):
+        x = tf.convert_to_tensor(x)
+    require_float(spec.name, x.dtype.name)
+    return x
+
+
+def _check_param(spec: Spec, name: str, value: Any, x: tf.Tensor) -> tf.Tensor | float:
+    if isinstance(value, Real) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, (np.ndarray, np.generic, list)):
+        value = tf.constant(value, dtype=_compute(x.dtype))
+    try:
+        value = tf.convert_to_tensor(value)  # tf.Variable / Keras variable reads
+    except (TypeError, ValueError):
+        raise ParameterError(
+            f"{spec.name!r}: parameter {name!r} must be a number or a tensor, "
+            f"got {type(value).__name__}"
+        ) from None
+    if not value.dtype.is_floating:
+        raise ParameterError(
+            f"{spec.name!r}: parameter {name!r} must be a floating tensor, got {value.dtype.name}"
+        )
+    if x.shape.is_fully_defined() and value.shape.is_fully_defined():
+        try:
+            ok = tf.broadcast_static_shape(value.shape, x.shape) == x.shape
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ParameterError(
+                f"{spec.name!r}: parameter {name!r} of shape {tuple(value.shape)} does not "
+                f"broadcast to the input shape {tuple(x.shape)}"
+            )
+    return value
+
+
+def _run(call: Call, x: Any) -> tf.Tensor:
+    spec = call.spec
+    x = _check_input(spec, x)
+    checked = {n: _check_param(spec, n, call.params[n], x) for n in spec.param_names}
+    scalars = tuple((n, v) for n, v in checked.items() if isinstance(v, float))
+    tensors = [v for v in checked.values() if not isinstance(v, float)]
+    return _op(spec, call.native, scalars)(x, *tensors)
+
+
+def apply(activation: str | Spec, x: Any, *, mode: str = "auto", **params: Any) -> tf.Tensor:
+    """Apply a registered activation to a TF tensor, with a custom gradient.
+
+    Args:
+        activation: a registered name or alias, or a :class:`xact.Spec`.
+        x: a floating tensor (float16, bfloat16, float32, float64), any shape;
+            NumPy arrays and lists are converted with ``tf.convert_to_tensor``.
+        mode: "auto" (native when the spec takes ``xp``), "native" or "numpy".
+        **params: parameter values by keyword: numbers, or tensors/variables
+            that broadcast against ``x`` (those get gradients).
+
+    Returns:
+        A tensor of ``x``'s dtype and shape.
+
+    Example:
+        >>> import tensorflow as tf, xact.tf as xtf
+        >>> xtf.apply("relu", tf.constant([-1.0, 2.0])).numpy()
+        array([0., 2.], dtype=float32)
+    """
+    return _run(resolve(activation, mode, params), x)
+
+
+@keras.saving.register_keras_serializable(package="xact")
+class Activation(keras.layers.Layer):
+    """An xact activation as a Keras 3 layer (TensorFlow backend).
+
+    Args:
+        activation: a registered name or alias.
+        mode: "auto", "native" or "numpy".
+        trainable: hold the parameters as trainable weights (float32, shape
+            ``param_shape``, initialised to the given or default values).
+        param_shape: shape of each trainable parameter; it must broadcast
+            against the input (e.g. ``(C,)`` per channel for NHWC).
+        **params: parameter values; defaults come from the spec.
+
+    The config holds the activation's name and numbers only, so a saved
+    model loads with ``safe_mode=True`` once ``xact.tf`` is imported (and, for
+    a user-defined activation, once it is defined again).
+
+    Example:
+        >>> import keras, xact.tf as xtf
+        >>> layer = xtf.Activation("leaky_relu", negative_slope=0.1)
+        >>> float(layer(keras.ops.convert_to_tensor([-1.0]))[0])
+        -0.10000000149011612
+    """
+
+    def __init__(
+        self,
+        activation: str,
+        *,
+        mode: str = "auto",
+        trainable: bool = False,
+        param_shape: Sequence[int] = (),
+        params: dict[str, float] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        spec = get(activation)
+        given = dict(params or {})
+        given.update({k: kwargs.pop(k) for k in list(kwargs) if k in spec.params})
+        super().__init__(trainable=trainable, **kwargs)
+        call = resolve(spec, mode, given)
+        self.activation = spec.name
+        self.mode = mode
+        self.param_shape = tuple(param_shape)
+        self.values = {n: float(v) for n, v in call.params.items()}
+        self._weights_by_name: dict[str, Any] = {}
+        if trainable:
+            for n, v in self.values.items():
+                self._weights_by_name[n] = self.add_weight(
+                    name=n, shape=self.param_shape,
+                    initializer=keras.initializers.Constant(v), trainable=True,
+                )
+        self.built = True
+
+    def call(self, inputs: Any) -> tf.Tensor:
+        params: dict[str, Any] = dict(self.values)
+        for n, w in self._weights_by_name.items():
+            params[n] = tf.convert_to_tensor(w)
+        return _run(resolve(self.activation, self.mode, params), inputs)
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return input_shape
+
+    def get_config(self) -> dict[str, Any]:
+        config: dict[str, Any] = super().get_config()
+        config.update(
+            activation=self.activation,
+            mode=self.mode,
+            param_shape=list(self.param_shape),
+            params=dict(self.values),
+        )
+        return config
+
+
+@functools.lru_cache(maxsize=None)
+def _named(name: str) -> Callable[..., tf.Tensor]:
+    def activation(x: Any, *, mode: str = "auto", **params: Any) -> tf.Tensor:
+        return apply(name, x, mode=mode, **params)
+
+    activation.__name__ = activation.__qualname__ = name
+    activation.__doc__ = get(name).doc
+    return activation
+
+
+def __getattr__(name: str) -> Callable[..., tf.Tensor]:
+    if name.startswith("_"):
+        raise AttributeError(name)
+    from xact.errors import UnknownActivationError
+
+    try:
+        get(name)
+    except UnknownActivationError as e:
+        raise AttributeError(f"module 'xact.tf' has no attribute {name!r}: {e}") from None
+    return _named(name)
+
+
+def __dir__() -> list[str]:
+    return sorted([*__all__, *names(include_aliases=True)])

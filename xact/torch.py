@@ -1,0 +1,328 @@
+"""PyTorch adapter: run any registered spec on torch tensors, with autograd.
+
+Public names mirror ``xact.tf`` and ``xact.numpy``: :func:`apply`, the
+:class:`Activation` module, and one attribute per registered name
+(``xact.torch.gelu_tanh``), looked up at call time so user specs defined
+later are attributes too.
+
+Two modes, one autograd shape:
+
+* native: the spec runs on torch ops through the ``xp`` namespace, on the
+  tensor's own device; backward evaluates the declared ``grad`` (torch ops
+  again, so double backward works).
+* numpy (host bridge): the tensor is copied to host NumPy, the spec runs
+  there, and the result is copied back; backward is once-differentiable.
+
+Both save only the inputs (x and tensor parameters) for backward. Half
+types compute in float32 and are rounded once.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from numbers import Real
+from typing import Any
+
+import numpy as np
+import torch
+from torch.autograd.function import once_differentiable
+
+from xact._call import Call, call_fn, call_grad, resolve
+from xact._dtypes import require_float
+from xact.errors import ParameterError, SpecError, XactTypeError
+from xact.ops.numpy import namespace as numpy_namespace
+from xact.ops.torch import namespace as torch_namespace
+from xact.spec import Spec, get, names
+
+__all__ = ["apply", "Activation"]
+
+_HALF = (torch.float16, torch.bfloat16)
+Params = Sequence["torch.Tensor | float"]
+
+
+def _dtype_name(dtype: torch.dtype) -> str:
+    return str(dtype).removeprefix("torch.")
+
+
+def _compute(dtype: torch.dtype) -> torch.dtype:
+    return torch.float32 if dtype in _HALF else dtype
+
+
+def _as_output(y: Any, like: torch.Tensor, spec: Spec, what: str) -> torch.Tensor:
+    """The spec's result as a tensor of ``like``'s dtype, device and shape."""
+    if isinstance(y, torch.Tensor) and y.shape == like.shape and y.dtype == like.dtype:
+        return y
+    y = torch.as_tensor(y, dtype=like.dtype, device=like.device)
+    if y.shape != like.shape:
+        try:
+            y = torch.broadcast_to(y, like.shape).contiguous()
+        except RuntimeError:
+            raise SpecError(
+                f"{spec.name!r}: {what} returned shape {tuple(y.shape)} for an input of "
+                f"shape {tuple(like.shape)}; it must be elementwise"
+            ) from None
+    return y
+
+
+# ------------------------------------------------------------------ evaluators
+# Native and bridge differ only in where the spec runs: these four functions.
+
+
+def _native_values(spec: Spec, x: torch.Tensor, params: dict[str, Any]) -> torch.Tensor:
+    y = call_fn(spec, x, params, torch_namespace(x.dtype, x.device))
+    return _as_output(y, x, spec, "fn")
+
+
+def _native_partials(spec: Spec, x: torch.Tensor, params: dict[str, Any]) -> list[torch.Tensor]:
+    parts = call_grad(spec, x, params, torch_namespace(x.dtype, x.device))
+    return [_as_output(p, x, spec, "grad") for p in parts]
+
+
+def _to_host(v: Any) -> Any:
+    return v.detach().cpu().numpy() if isinstance(v, torch.Tensor) else v
+
+
+def _from_host(y: Any, like: torch.Tensor, spec: Spec, what: str) -> torch.Tensor:
+    arr = np.asarray(y, dtype=_dtype_name(like.dtype))
+    return _as_output(torch.from_numpy(arr).to(like.device), like, spec, what)
+
+
+def _bridge_values(spec: Spec, x: torch.Tensor, params: dict[str, Any]) -> torch.Tensor:
+    xn = _to_host(x)
+    host = {k: _to_host(v) for k, v in params.items()}
+    with np.errstate(all="ignore"):
+        y = call_fn(spec, xn, host, numpy_namespace(xn.dtype))
+    return _from_host(y, x, spec, "fn")
+
+
+def _bridge_partials(spec: Spec, x: torch.Tensor, params: dict[str, Any]) -> list[torch.Tensor]:
+    xn = _to_host(x)
+    host = {k: _to_host(v) for k, v in params.items()}
+    with np.errstate(all="ignore"):
+        parts = call_grad(spec, xn, host, numpy_namespace(xn.dtype))
+    return [_from_host(p, x, spec, "grad") for p in parts]
+
+
+# ------------------------------------------------------------------ autograd
+
+
+def _in_compute(x: torch.Tensor, spec: Spec, params: Params) -> tuple[torch.Tensor, dict[str, Any]]:
+    cdt = _compute(x.dtype)
+    xc = x.to(cdt)
+    pc = {
+        n: (p.to(cdt) if isinstance(p, torch.Tensor) else p)
+        for n, p in zip(spec.param_names, params)
+    }
+    return xc, pc
+
+
+def _forward(values: Callable[..., torch.Tensor], x: torch.Tensor, spec: Spec, params: Params) -> torch.Tensor:
+    xc, pc = _in_compute(x, spec, params)
+    return values(spec, xc, pc).to(x.dtype)
+
+
+def _backward(partials: Callable[..., list[torch.Tensor]], ctx: Any, gy: torch.Tensor) -> tuple[Any, ...]:
+    x, *saved = ctx.saved_tensors
+    it = iter(saved)
+    params = [next(it) if s is None else s for s in ctx.scalars]
+    xc, pc = _in_compute(x, ctx.spec, params)
+    parts = partials(ctx.spec, xc, pc)
+    gyc = gy.to(xc.dtype)
+    gx = (gyc * parts[0]).to(x.dtype) if ctx.needs_input_grad[0] else None
+    gps: list[torch.Tensor | None] = []
+    for i, p in enumerate(params):
+        if isinstance(p, torch.Tensor) and ctx.needs_input_grad[2 + i]:
+            gps.append((gyc * parts[1 + i]).sum_to_size(p.shape).to(p.dtype))
+        else:
+            gps.append(None)
+    return (gx, None, *gps)
+
+
+class _SpecFunction(torch.autograd.Function):
+    generate_vmap_rule = True
+
+    @staticmethod
+    def setup_context(ctx: Any, inputs: tuple[Any, ...], output: Any) -> None:
+        x, spec, *params = inputs
+        ctx.spec = spec
+        ctx.scalars = [None if isinstance(p, torch.Tensor) else p for p in params]
+        ctx.save_for_backward(x, *[p for p in params if isinstance(p, torch.Tensor)])
+
+
+class _Native(_SpecFunction):
+    @staticmethod
+    def forward(x: torch.Tensor, spec: Spec, *params: Any) -> torch.Tensor:  # type: ignore[override]
+        return _forward(_native_values, x, spec, params)
+
+    @staticmethod
+    def backward(ctx: Any, gy: torch.Tensor) -> tuple[Any, ...]:  # type: ignore[override]
+        return _backward(_native_partials, ctx, gy)
+
+
+class _Bridge(_SpecFunction):
+    @staticmethod
+    def forward(x: torch.Tensor, spec: Spec, *params: Any) -> torch.Tensor:  # type: ignore[override]
+        return _forward(_bridge_values, x, spec, params)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx: Any, gy: torch.Tensor) -> tuple[Any, ...]:  # type: ignore[override]
+        return _backward(_bridge_partials, ctx, gy)
+
+
+# ------------------------------------------------------------------ public API
+
+
+def _check_input(spec: Spec, x: Any) -> torch.Tensor:
+    if not isinstance(x, torch.Tensor):
+        raise XactTypeError(
+            f"xact.torch.{spec.name} takes a torch.Tensor, got {type(x).__name__}; "
+            "wrap it with torch.as_tensor(x), or use xact.numpy for NumPy arrays"
+        )
+    require_float(spec.name, _dtype_name(x.dtype))
+    return x
+
+
+def _check_param(spec: Spec, name: str, value: Any, x: torch.Tensor) -> torch.Tensor | float:
+    if isinstance(value, torch.Tensor):
+        if not value.is_floating_point():
+            raise ParameterError(
+                f"{spec.name!r}: parameter {name!r} must be a floating tensor, got {value.dtype}"
+            )
+        if value.device != x.device:
+            raise ParameterError(
+                f"{spec.name!r}: parameter {name!r} is on {value.device} but the input is "
+                f"on {x.device}; move it with .to(x.device)"
+            )
+        try:
+            shape = torch.broadcast_shapes(value.shape, x.shape)
+        except RuntimeError:
+            shape = None
+        if shape != x.shape:
+            raise ParameterError(
+                f"{spec.name!r}: parameter {name!r} of shape {tuple(value.shape)} does not "
+                f"broadcast to the input shape {tuple(x.shape)}"
+            )
+        return value
+    if isinstance(value, Real) and not isinstance(value, bool):
+        return float(value)
+    raise ParameterError(
+        f"{spec.name!r}: parameter {name!r} must be a number or a torch.Tensor, "
+        f"got {type(value).__name__}"
+    )
+
+
+def _run(call: Call, x: Any) -> torch.Tensor:
+    spec = call.spec
+    x = _check_input(spec, x)
+    params = [_check_param(spec, n, call.params[n], x) for n in spec.param_names]
+    fn = _Native if call.native else _Bridge
+    return fn.apply(x, spec, *params)  # type: ignore[no-any-return]
+
+
+def apply(activation: str | Spec, x: torch.Tensor, *, mode: str = "auto", **params: Any) -> torch.Tensor:
+    """Apply a registered activation to a torch tensor, with autograd.
+
+    Args:
+        activation: a registered name or alias, or a :class:`xact.Spec`.
+        x: a floating tensor (float16, bfloat16, float32, float64), any shape,
+            on any device (the bridge copies through host memory).
+        mode: "auto" (native when the spec takes ``xp``), "native" or "numpy".
+        **params: parameter values by keyword: numbers, or tensors that
+            broadcast against ``x`` (those get gradients).
+
+    Returns:
+        A tensor of ``x``'s dtype, shape and device.
+
+    Example:
+        >>> import torch, xact.torch as xt
+        >>> xt.apply("relu", torch.tensor([-1.0, 2.0]))
+        tensor([0., 2.])
+    """
+    return _run(resolve(activation, mode, params), x)
+
+
+class Activation(torch.nn.Module):
+    """An xact activation as a ``torch.nn.Module``.
+
+    Args:
+        activation: a registered name or alias.
+        mode: "auto", "native" or "numpy".
+        trainable: hold the parameters as ``nn.Parameter`` (float32, shape
+            ``param_shape``, initialised to the given or default values).
+        param_shape: shape of each trainable parameter; it must broadcast
+            against the input (e.g. ``(C, 1, 1)`` per channel for NCHW).
+        **params: parameter values; defaults come from the spec.
+
+    Example:
+        >>> import torch, xact.torch as xt
+        >>> m = xt.Activation("leaky_relu", negative_slope=0.1)
+        >>> m(torch.tensor([-1.0]))
+        tensor([-0.1000])
+    """
+
+    def __init__(
+        self,
+        activation: str,
+        *,
+        mode: str = "auto",
+        trainable: bool = False,
+        param_shape: Sequence[int] = (),
+        **params: Any,
+    ) -> None:
+        super().__init__()
+        call = resolve(activation, mode, params)
+        self.activation = call.spec.name
+        self.mode = mode
+        self.trainable = trainable
+        self.param_shape = tuple(param_shape)
+        self._fixed: dict[str, float] = {}
+        for n, v in call.params.items():
+            if trainable:
+                self.register_parameter(
+                    n, torch.nn.Parameter(torch.full(self.param_shape, float(v)))
+                )
+            else:
+                self._fixed[n] = float(v)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        params: dict[str, Any] = dict(self._fixed)
+        if self.trainable:
+            params.update(self.named_parameters(recurse=False))
+        return _run(resolve(self.activation, self.mode, params), x)
+
+    def extra_repr(self) -> str:
+        vals = ", ".join(f"{k}={v}" for k, v in self._fixed.items())
+        parts = [repr(self.activation), f"mode={self.mode!r}"]
+        if vals:
+            parts.append(vals)
+        if self.trainable:
+            parts.append(f"trainable=True, param_shape={self.param_shape}")
+        return ", ".join(parts)
+
+
+@functools.lru_cache(maxsize=None)
+def _named(name: str) -> Callable[..., torch.Tensor]:
+    def activation(x: torch.Tensor, *, mode: str = "auto", **params: Any) -> torch.Tensor:
+        return apply(name, x, mode=mode, **params)
+
+    activation.__name__ = activation.__qualname__ = name
+    activation.__doc__ = get(name).doc
+    return activation
+
+
+def __getattr__(name: str) -> Callable[..., torch.Tensor]:
+    if name.startswith("_"):
+        raise AttributeError(name)
+    from xact.errors import UnknownActivationError
+
+    try:
+        get(name)
+    except UnknownActivationError as e:
+        raise AttributeError(f"module 'xact.torch' has no attribute {name!r}: {e}") from None
+    return _named(name)
+
+
+def __dir__() -> list[str]:
+    return sorted([*__all__, *names(include_aliases=True)])
