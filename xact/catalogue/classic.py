@@ -45,12 +45,12 @@ def spiky(x: Any, xp: Any = np) -> Any:
         array([0.25, 0.  , 0.5 ])
     """
     r = xp.remainder(x, 1.0)
-    return xp.where(r <= 0.5, r, 0.0)
+    return xp.where(r > 0.5, 0.0, r)  # not `r <= 0.5`: NaN must stay NaN
 
 
 def d_spiky(x: Any, xp: Any = np) -> Any:
     r = xp.remainder(x, 1.0)
-    return xp.where(r <= 0.5, 1.0, 0.0)
+    return xp.where(r > 0.5, 0.0, 1.0)
 
 
 define("square", fn=square, grad=d_square, family="classic")
