@@ -32,7 +32,7 @@ def _as_output(y: Any, like: np.ndarray, spec: Spec, what: str) -> np.ndarray:
     if y.shape == like.shape:
         return y
     try:
-        return np.ascontiguousarray(np.broadcast_to(y, like.shape))
+        return np.array(np.broadcast_to(y, like.shape))  # a writable copy, 0-d kept
     except ValueError:
         raise SpecError(
             f"{spec.name!r}: {what} returned shape {y.shape} for an input of shape "

@@ -92,7 +92,7 @@ def _host_call(spec: Spec, x: tf.Tensor, params: dict[str, Any], n_out: int, bod
         hp = {**params, **dict(zip(tensor_names, tvals))}
         with np.errstate(all="ignore"):
             outs = body(xn, hp)
-        return [np.ascontiguousarray(np.broadcast_to(np.asarray(o, dtype=np_dtype), xn.shape)) for o in outs]
+        return [np.array(np.broadcast_to(np.asarray(o, dtype=np_dtype), xn.shape)) for o in outs]
 
     outs = tf.numpy_function(
         host, [x, *(params[k] for k in tensor_names)], Tout=[x.dtype] * n_out,

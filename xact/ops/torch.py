@@ -42,7 +42,6 @@ class Namespace:
     arctanh = staticmethod(torch.atanh)
     erf = staticmethod(torch.erf)
     erfc = staticmethod(torch.erfc)
-    sign = staticmethod(torch.sign)
     floor = staticmethod(torch.floor)
     ceil = staticmethod(torch.ceil)
     isfinite = staticmethod(torch.isfinite)
@@ -64,6 +63,10 @@ class Namespace:
 
     def asarray(self, v: Any) -> torch.Tensor:
         return self._t(v).to(self.dtype)
+
+    def sign(self, x: Any) -> torch.Tensor:
+        x = self._t(x)
+        return torch.where(torch.isnan(x), x, torch.sign(x))  # torch.sign(NaN) is 0
 
     def power(self, a: Any, b: Any) -> torch.Tensor:
         if not isinstance(a, torch.Tensor) and not isinstance(b, torch.Tensor):

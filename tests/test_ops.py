@@ -1,0 +1,111 @@
+"""The ``xp`` vocabulary: same names and semantics on numpy, torch and tf."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from conftest import assert_matches
+
+from xact.ops import VOCABULARY
+from xact.ops.numpy import namespace as numpy_namespace
+
+UNARY = [
+    "abs", "exp", "expm1", "log", "log1p", "sqrt", "square", "tanh", "sinh", "cosh",
+    "sin", "cos", "tan", "arctan", "arcsinh", "arctanh", "erf", "erfc", "sign", "floor", "ceil",
+]
+# Inputs inside every function's domain where needed (log, sqrt, arctanh).
+POINTS = np.array([1e-3, 0.1, 0.5, 0.9, 1.0, 2.5, 7.0, 30.0])
+
+
+def _ns(framework, dtype):
+    if framework.name == "torch":
+        from xact.ops.torch import namespace
+
+        return namespace(framework.dtype(dtype), framework.torch.device("cpu"))
+    from xact.ops.tf import namespace
+
+    return namespace(framework.dtype(dtype))
+
+
+def _reference(name, a):
+    if name in ("erf", "erfc"):
+        return np.array([getattr(math, name)(v) for v in a])
+    return getattr(np, name)(a)
+
+
+def test_every_backend_has_the_whole_vocabulary(framework):
+    ns = _ns(framework, "float32")
+    missing = [n for n in VOCABULARY if not hasattr(ns, n)]
+    assert not missing
+    assert not [n for n in VOCABULARY if not hasattr(numpy_namespace("float32"), n)]
+
+
+@pytest.mark.parametrize("name", UNARY)
+@pytest.mark.parametrize("dt", ["float32", "float64"])
+def test_unary_functions_match_numpy_float64(framework, name, dt):
+    a = np.concatenate([POINTS, -POINTS]) if name not in ("log", "sqrt", "log1p") else POINTS
+    if name == "arctanh":
+        a = np.concatenate([POINTS[POINTS < 1], -POINTS[POINTS < 1]])
+    if name in ("exp", "sinh", "cosh"):
+        a = a[np.abs(a) < 80]
+    x = framework.tensor(a, dt)
+    out = getattr(_ns(framework, dt), name)(x)
+    assert framework.dtype_name(out) == dt
+    assert_matches(framework.to_numpy(out), _reference(name, framework.to_numpy(x)), dt, "value", name)
+
+
+@pytest.mark.parametrize("dt", ["float32", "float64"])
+def test_python_scalars_never_promote(framework, dt):
+    xp = _ns(framework, dt)
+    x = framework.tensor([-1.0, 0.5, 2.0], dt)
+    c = x > 0
+    results = {
+        "where(c, 1.0, 0.0)": xp.where(c, 1.0, 0.0),
+        "where(c, x, 0.0)": xp.where(c, x, 0.0),
+        "where(c, 0.0, x)": xp.where(c, 0.0, x),
+        "maximum(x, 0.0)": xp.maximum(x, 0.0),
+        "maximum(0.0, x)": xp.maximum(0.0, x),
+        "minimum(x, 1)": xp.minimum(x, 1),
+        "clip(x, -0.5, None)": xp.clip(x, -0.5, None),
+        "power(x, 2.0)": xp.power(x, 2.0),
+        "power(2.0, x)": xp.power(2.0, x),
+        "remainder(x, 1.0)": xp.remainder(x, 1.0),
+        "logaddexp(x, 0.0)": xp.logaddexp(x, 0.0),
+        "x * 0.1 + 1": x * 0.1 + 1,
+        "full_like(x, 3)": xp.full_like(x, 3.0),
+        "asarray(0.5)": xp.asarray(0.5),
+    }
+    for expr, r in results.items():
+        assert framework.dtype_name(r) == dt, f"{framework.name} {expr} gave {r.dtype}"
+
+
+def test_numpy_namespace_never_promotes():
+    xp = numpy_namespace("float32")
+    x = np.array([-1.0, 2.0], np.float32)
+    assert xp.where(x > 0, 1.0, 0.0).dtype == np.float32
+    assert xp.erf(x).dtype == np.float32
+    assert xp.power(x, 2).dtype == np.float32
+
+
+def test_scalar_semantics_match_numpy(framework):
+    xp = _ns(framework, "float64")
+    a = np.array([-2.75, -1.0, -0.25, -0.0, 0.0, 0.25, 1.0, 2.75, np.inf, -np.inf, np.nan])
+    x = framework.tensor(a, "float64")
+    np.testing.assert_array_equal(framework.to_numpy(xp.remainder(x, 1.0)), np.remainder(a, 1.0))
+    np.testing.assert_array_equal(framework.to_numpy(xp.sign(x)), np.sign(a))
+    np.testing.assert_array_equal(framework.to_numpy(xp.maximum(x, 0.0)), np.maximum(a, 0.0))
+    np.testing.assert_array_equal(framework.to_numpy(xp.minimum(0.0, x)), np.minimum(0.0, a))
+    np.testing.assert_array_equal(framework.to_numpy(xp.clip(x, -1.0, 1.0)), np.clip(a, -1.0, 1.0))
+    np.testing.assert_array_equal(
+        framework.to_numpy(xp.isfinite(x)).astype(bool), np.isfinite(a)
+    )
+
+
+def test_logaddexp_is_stable_at_extremes(framework):
+    xp = _ns(framework, "float64")
+    a = np.array([-np.inf, np.inf, 1000.0, -1000.0, 0.0, np.nan, 3.0])
+    b = np.array([-np.inf, np.inf, 1000.0, 5.0, 0.0, 1.0, np.inf])
+    got = framework.to_numpy(xp.logaddexp(framework.tensor(a, "float64"), framework.tensor(b, "float64")))
+    np.testing.assert_allclose(got, np.logaddexp(a, b), rtol=1e-15)

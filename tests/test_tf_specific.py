@@ -1,0 +1,92 @@
+"""TensorFlow-only behaviour: tf.function, XLA, Keras layer, nested tapes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+tf = pytest.importorskip("tensorflow")
+keras = pytest.importorskip("keras")
+
+import xact  # noqa: E402
+import xact.numpy as xnp  # noqa: E402
+import xact.tf as xtf  # noqa: E402
+
+pytestmark = pytest.mark.tf
+
+NATIVE = [n for n in xact.names() if xact.get(n).takes_xp]
+
+
+def _value_and_grad(name, x, mode):
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = xtf.apply(name, x, mode=mode)
+    return y, tape.gradient(y, x)
+
+
+@pytest.mark.parametrize("name", NATIVE)
+@pytest.mark.parametrize("jit", [False, True], ids=["tf.function", "xla"])
+def test_tf_function_and_xla_match_eager(name, jit):
+    x = tf.constant(np.linspace(-5, 5, 41), tf.float32)
+    fn = tf.function(lambda v: _value_and_grad(name, v, "native"), jit_compile=jit)
+    y, g = fn(x)
+    ye, ge = _value_and_grad(name, x, "native")
+    # XLA may fuse and reorder; allow a few float32 ulps.
+    np.testing.assert_allclose(y.numpy(), ye.numpy(), rtol=4e-7, atol=1e-7)
+    np.testing.assert_allclose(g.numpy(), ge.numpy(), rtol=4e-7, atol=1e-7)
+
+
+def test_bridge_in_tf_function_keeps_static_shape_and_dtype():
+    @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.bfloat16)])
+    def f(v):
+        y = xtf.apply("softplus", v, mode="numpy")
+        assert y.shape.as_list() == [None, 3] and y.dtype == tf.bfloat16
+        return y
+
+    x = tf.cast(tf.reshape(tf.range(6, dtype=tf.float32) - 3, (2, 3)), tf.bfloat16)
+    y = f(x)
+    expected = xnp.apply("softplus", tf.cast(x, tf.float64).numpy())
+    np.testing.assert_allclose(tf.cast(y, tf.float64).numpy(), expected, rtol=2**-8)
+
+
+def test_nested_tapes_give_second_derivative_native():
+    x = tf.constant([-1.0, 0.3, 2.0], tf.float64)
+    with tf.GradientTape() as outer:
+        outer.watch(x)
+        with tf.GradientTape() as inner:
+            inner.watch(x)
+            y = xtf.apply("silu", x)
+        g = inner.gradient(y, x)
+    g2 = outer.gradient(g, x).numpy()
+    a = x.numpy()
+    s = 1 / (1 + np.exp(-a))
+    np.testing.assert_allclose(g2, s * (1 - s) * (2 + a * (1 - 2 * s)), rtol=1e-12)
+
+
+def test_keras_layer_trainable_weights_and_config_round_trip():
+    layer = xtf.Activation("leaky_relu", negative_slope=0.2, trainable=True, param_shape=(3,))
+    (w,) = layer.trainable_weights
+    assert tuple(w.shape) == (3,) and w.dtype == "float32"
+    np.testing.assert_array_equal(w.numpy(), np.full(3, 0.2, np.float32))
+    x = tf.constant([[-1.0, 2.0, -3.0]])
+    with tf.GradientTape() as tape:
+        y = layer(x)
+    np.testing.assert_allclose(tape.gradient(y, w).numpy(), [-1.0, 0.0, -3.0])
+    config = layer.get_config()
+    clone = xtf.Activation.from_config(config)
+    assert clone.activation == "leaky_relu" and clone.trainable
+    clone.set_weights(layer.get_weights())
+    np.testing.assert_array_equal(clone(x).numpy(), y.numpy())
+
+
+def test_keras_layer_in_a_model_with_fixed_parameter():
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3), xtf.Activation("elu", alpha=0.5)])
+    out = model(np.ones((2, 4), np.float32))
+    assert out.shape == (2, 3)
+    assert model.layers[-1].get_config()["params"] == {"alpha": 0.5}
+
+
+def test_numpy_input_is_converted():
+    y = xtf.apply("relu", np.array([-1.0, 2.0], np.float32))
+    assert isinstance(y, tf.Tensor) and y.dtype == tf.float32
+    np.testing.assert_array_equal(y.numpy(), [0.0, 2.0])
