@@ -1,0 +1,59 @@
+"""nox sessions for xact. `nox -l` lists them with these docstrings.
+
+Every session installs with ``-c constraints.txt`` (the tested versions).
+Frameworks are installed by the sessions, not through the package extras:
+the tested TensorFlow is the ``tensorflow-cpu`` wheel, while the ``tf``
+extra names ``tensorflow`` for users.
+"""
+
+from __future__ import annotations
+
+import os
+
+import nox
+
+nox.options.sessions = ["tests", "lint"]
+nox.options.reuse_existing_virtualenvs = True
+nox.options.error_on_missing_interpreters = False
+
+CONSTRAINTS = ("-c", "constraints.txt")
+FRAMEWORKS = {"torch+tf": ("torch", "tensorflow-cpu"), "torch": ("torch",), "tf": ("tensorflow-cpu",)}
+QUIET_TF = {"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore::DeprecationWarning"}
+
+
+def _install(session: nox.Session, extras: str, frameworks: tuple[str, ...]) -> None:
+    session.install(*CONSTRAINTS, *frameworks, "-e", f".[{extras}]")
+
+
+@nox.session
+@nox.parametrize("frameworks", list(FRAMEWORKS), ids=list(FRAMEWORKS))
+def tests(session: nox.Session, frameworks: str) -> None:
+    """Run the test suite with both frameworks, only torch, and only tensorflow."""
+    _install(session, "test", FRAMEWORKS[frameworks])
+    # Exit 5 (no tests collected, e.g. a posargs filter matching nothing) is not a
+    # failure of the code; pytest's own summary line says "no tests ran".
+    session.run("pytest", *session.posargs, env=QUIET_TF, success_codes=[0, 5])
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Lint with ruff (settings in pyproject.toml)."""
+    session.install(*CONSTRAINTS, "ruff")
+    session.run("ruff", "check", "xact", "tests", "conformance", "noxfile.py", *session.posargs)
+
+
+@nox.session(default=False)
+def typecheck(session: nox.Session) -> None:
+    """Type-check the package with mypy (settings in pyproject.toml)."""
+    _install(session, "test", FRAMEWORKS["torch+tf"])
+    session.install(*CONSTRAINTS, "mypy")
+    session.run("mypy", "xact", *session.posargs)
+
+
+@nox.session(default=False)
+def conformance(session: nox.Session) -> None:
+    """Conformance over the catalogue; writes conformance/report/. Narrow with posargs:
+    names, --framework torch|tf, --dtype float32, --mode native|numpy."""
+    _install(session, "conformance", FRAMEWORKS["torch+tf"])
+    out = os.environ.get("XACT_REPORT_DIR", "conformance/report")
+    session.run("python", "conformance/run.py", "--out", out, *session.posargs, env=QUIET_TF)
