@@ -48,7 +48,7 @@ def test_param_grads_are_reduced_over_broadcast(framework, mode, name):
     values = {p: np.full((3, 1), d + 0.25 * (d == 0)) for p, d in spec.params.items()}
     params = {p: framework.param(v) for p, v in values.items()}
     upstream = framework.tensor(np.linspace(0.5, 2.0, 24).reshape(3, 8), "float32")
-    y, gx, pgrads = framework.value_and_grads(name, x, mode, upstream=upstream, **params)
+    _, gx, pgrads = framework.value_and_grads(name, x, mode, upstream=upstream, **params)
     u64 = framework.to_numpy(upstream)
     parts = xnp.grads(name, framework.to_numpy(x), **{p: v.astype(np.float32).astype(np.float64) for p, v in values.items()})
     ctx = f"{framework.name}.{name} mode={mode}"

@@ -102,7 +102,7 @@ def grad(activation: str | Spec, a: Any, *, mode: str = "auto", **params: Any) -
     return grads(activation, a, mode=mode, **params)[0]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _named(name: str) -> Callable[..., np.ndarray]:
     def activation(a: Any, *, mode: str = "auto", **params: Any) -> np.ndarray:
         return apply(name, a, mode=mode, **params)

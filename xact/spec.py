@@ -20,13 +20,13 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Union
+from typing import Any
 
 from xact.errors import DuplicateActivationError, SpecError, UnknownActivationError
 
-__all__ = ["Spec", "Twin", "define", "get", "names", "aliases", "unregister"]
+__all__ = ["Spec", "Twin", "aliases", "define", "get", "names", "unregister"]
 
-Kinks = Union[Mapping[float, float], Callable[..., Mapping[float, float]]]
+Kinks = Mapping[float, float] | Callable[..., Mapping[float, float]]
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from xact.ops.numpy import namespace as numpy_namespace
 from xact.ops.tf import namespace as tf_namespace
 from xact.spec import Spec, get, names
 
-__all__ = ["apply", "Activation"]
+__all__ = ["Activation", "apply"]
 
 _HALF = (tf.float16, tf.bfloat16)
 
@@ -122,7 +122,7 @@ def _bridge_partials(spec: Spec, x: tf.Tensor, params: dict[str, Any]) -> list[t
 # ------------------------------------------------------------------ custom gradient
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _op(spec: Spec, native: bool, scalars: tuple[tuple[str, float], ...]) -> Callable[..., tf.Tensor]:
     """A ``tf.custom_gradient`` op for ``spec`` with fixed scalar parameters.
 
@@ -308,7 +308,7 @@ class Activation(keras.layers.Layer):
         return config
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _named(name: str) -> Callable[..., tf.Tensor]:
     def activation(x: Any, *, mode: str = "auto", **params: Any) -> tf.Tensor:
         return apply(name, x, mode=mode, **params)

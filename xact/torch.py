@@ -35,7 +35,7 @@ from xact.ops.numpy import namespace as numpy_namespace
 from xact.ops.torch import namespace as torch_namespace
 from xact.spec import Spec, get, names
 
-__all__ = ["apply", "Activation"]
+__all__ = ["Activation", "apply"]
 
 _HALF = (torch.float16, torch.bfloat16)
 Params = Sequence["torch.Tensor | float"]
@@ -302,7 +302,7 @@ class Activation(torch.nn.Module):
         return ", ".join(parts)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _named(name: str) -> Callable[..., torch.Tensor]:
     def activation(x: torch.Tensor, *, mode: str = "auto", **params: Any) -> torch.Tensor:
         return apply(name, x, mode=mode, **params)

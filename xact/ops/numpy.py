@@ -115,7 +115,7 @@ class Namespace:
         return np.finfo(self.dtype)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def namespace(dtype: Any) -> Namespace:
     """The cached NumPy namespace for ``dtype``."""
     return Namespace(dtype)

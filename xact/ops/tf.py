@@ -108,7 +108,7 @@ class Namespace:
         return np.finfo(self._np_dtype)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def namespace(dtype: tf.DType) -> Namespace:
     """The cached TensorFlow namespace for ``dtype``."""
     return Namespace(dtype)

@@ -113,7 +113,7 @@ class Namespace:
         return np.finfo(self._np_dtype)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def namespace(dtype: torch.dtype, device: torch.device) -> Namespace:
     """The cached torch namespace for ``dtype`` on ``device``."""
     return Namespace(dtype, device)
