@@ -6,4 +6,14 @@ sigmoid that neither overflows nor cancels, live in ``_blocks`` and are
 called by the specs that need them, so each formula is written once.
 """
 
-from xact.catalogue import classic, rectifiers, sigmoids, smooth  # noqa: F401
+from xact.catalogue import (  # noqa: F401
+    basic,
+    classic,
+    hard,
+    parametric,
+    rectifiers,
+    research,
+    shrinks,
+    sigmoids,
+    smooth,
+)

@@ -7,6 +7,7 @@ softplus', silu, gelu_tanh and the rest.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -37,3 +38,89 @@ def zero_at_neg_inf(x: Any, y: Any, xp: Any = np) -> Any:
 def times_vanishing(x: Any, v: Any, xp: Any = np) -> Any:
     """``x * v`` for a factor ``v`` that decays faster than ``x`` grows; 0 at +-inf."""
     return xp.where(xp.isinf(x), 0.0, x * v)
+
+
+def sech2(x: Any, xp: Any = np) -> Any:
+    """sech(x)^2 = 1 - tanh(x)^2 as 4e / (1 + e)^2 with e = e^(-2|x|); no cancellation."""
+    e = xp.exp(-2.0 * xp.abs(x))
+    return 4.0 * e / xp.square(1.0 + e)
+
+
+def polyval(coefficients: tuple[float, ...], x: Any, xp: Any = np) -> Any:
+    """c0 + c1 x + c2 x^2 + ... by Horner's rule (coefficients in ascending order)."""
+    acc = xp.full_like(x, coefficients[-1])
+    for c in reversed(coefficients[:-1]):
+        acc = acc * x + c
+    return acc
+
+
+# Beyond this |x|, x^2 + b rounds to x^2 in float64 for any b below 1e14, and
+# x^2 still fits in float32; the asymptotic form below takes over.
+_HYPOT_BIG = 1e15
+
+
+def sqrt_x2_plus(x: Any, b: Any, xp: Any = np) -> Any:
+    """sqrt(x^2 + b) without overflow of x^2: |x| sqrt(1 + b/x^2) for |x| >= 1e15."""
+    ax = xp.abs(x)
+    small = xp.sqrt(xp.square(xp.minimum(ax, _HYPOT_BIG)) + b)
+    big = ax * xp.sqrt(1.0 + b / xp.square(xp.maximum(ax, _HYPOT_BIG)))
+    return xp.where(ax < _HYPOT_BIG, small, big)
+
+
+def inv_sqrt_1_plus(x: Any, alpha: Any, xp: Any = np) -> Any:
+    """1 / sqrt(1 + alpha x^2); for |x| > 1 as |u| / sqrt(u^2 + alpha), u = 1/x (no overflow)."""
+    big = xp.abs(x) > 1.0
+    u = 1.0 / xp.where(big, x, 1.0)
+    xs = xp.where(big, 0.0, x)
+    return xp.where(big, xp.abs(u) / xp.sqrt(xp.square(u) + alpha), 1.0 / xp.sqrt(1.0 + alpha * xp.square(xs)))
+
+
+def isru(x: Any, alpha: Any, xp: Any = np) -> Any:
+    """x / sqrt(1 + alpha x^2); for |x| > 1 as sign(x) / sqrt(1/x^2 + alpha), finite at +-inf."""
+    big = xp.abs(x) > 1.0
+    u = 1.0 / xp.where(big, x, 1.0)
+    xs = xp.where(big, 0.0, x)
+    return xp.where(big, xp.sign(x) / xp.sqrt(xp.square(u) + alpha), xs / xp.sqrt(1.0 + alpha * xp.square(xs)))
+
+
+def hard_clip(x: Any, lo: Any, hi: Any, xp: Any = np) -> Any:
+    """min(max(x, lo), hi): the saturating linear piece shared by relu6 and hard_tanh."""
+    return xp.minimum(xp.maximum(x, lo), hi)
+
+
+def hard_clip_inside(x: Any, lo: Any, hi: Any, xp: Any = np) -> Any:
+    """1 strictly inside (lo, hi), else 0: the slope of :func:`hard_clip`, 0 at both corners."""
+    return xp.where((x > lo) & (x < hi), 1.0, 0.0)
+
+
+# u e^u - expm1(u) = sum_{n>=2} (n - 1) u^n / n!; the series is used for |u| <= 1,
+# where the direct form loses up to all digits to cancellation.
+_UEU_SERIES = tuple(0.0 if n < 2 else (n - 1) / math.factorial(n) for n in range(22))
+
+
+def u_exp_minus_expm1(u: Any, xp: Any = np) -> Any:
+    """u e^u - (e^u - 1) without cancellation near 0; 1 at u = -inf, inf at +inf."""
+    small = xp.abs(u) <= 1.0
+    us = xp.where(small, u, 0.0)
+    series = polyval(_UEU_SERIES, us, xp)
+    direct = times_vanishing(u, xp.exp(u), xp) - xp.expm1(u)
+    return xp.where(small, series, xp.where(u == xp.inf, xp.inf, direct))
+
+
+# log1p(w) - w/(1 + w) = 2t^2/(1 + t) + 2 (atanh(t) - t) with t = w/(2 + w): the
+# first term carries the value and the second never cancels it. atanh(t) - t
+# = sum_{k>=1} t^(2k+1)/(2k+1) is summed as a series for |t| <= 1/4; for w > 1
+# (t near 1, where atanh loses digits) the plain difference costs <= 2 bits.
+_ATANH_SERIES = tuple(1.0 / (2 * k + 1) for k in range(1, 16))
+
+
+def log1p_minus_ratio(w: Any, xp: Any = np) -> Any:
+    """log(1 + w) - w / (1 + w) without cancellation near w = 0 (w > -1); inf at w = inf."""
+    t = w / (2.0 + w)
+    small = xp.abs(t) <= 0.25
+    ts = xp.where(small, t, 0.0)
+    tail = xp.where(small, ts * xp.square(ts) * polyval(_ATANH_SERIES, xp.square(ts), xp), xp.arctanh(t) - t)
+    moderate = 2.0 * xp.square(t) / (1.0 + t) + 2.0 * tail
+    wl = xp.maximum(w, 1.0)
+    large = xp.log1p(wl) - (1.0 - 1.0 / (1.0 + wl))
+    return xp.where(w > 1.0, large, moderate)

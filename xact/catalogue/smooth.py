@@ -1,4 +1,10 @@
-"""Smooth rectifiers and gated units: softplus, GELU (erf and tanh), SiLU, Mish."""
+"""Smooth rectifiers and gated units: softplus (exact and torch's thresholded
+form), squareplus, GELU (erf and tanh), quick GELU, SiLU, Mish.
+
+Each is written with the careful building blocks of ``_blocks`` (sigmoid
+without overflow, softplus, sqrt(x^2 + b) without overflow), so values and
+derivatives are finite wherever the mathematics is.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,8 @@ from typing import Any
 import numpy as np
 
 from xact.catalogue import _blocks
-from xact.spec import define
+from xact.catalogue.parametric import d_swish_beta, swish_beta
+from xact.spec import Twin, define
 
 _SQRT_HALF = math.sqrt(0.5)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -150,8 +157,192 @@ def d_mish(x: Any, xp: Any = np) -> Any:
     return xp.where(x > _MISH_LINEAR_FROM, 1.0, slope)
 
 
-define("softplus", fn=softplus, grad=d_softplus, family="smooth", monotonic=True)
-define("gelu", fn=gelu, grad=d_gelu, family="smooth")
-define("gelu_tanh", fn=gelu_tanh, grad=d_gelu_tanh, aliases=("gelu_approximate",), family="smooth")
-define("silu", fn=silu, grad=d_silu, aliases=("swish",), family="smooth")
-define("mish", fn=mish, grad=d_mish, family="smooth")
+def softplus_beta(x: Any, beta: float = 1.0, threshold: float = 20.0, xp: Any = np) -> Any:
+    """torch's softplus: f(x) = softplus(beta x) / beta, or x where beta x > threshold.
+
+    This is torch.nn.Softplus(beta, threshold) exactly, its linear region
+    included: for beta x > threshold (default 20) the value is x, which is
+    softplus rounded in float32 but differs from it by up to
+    log1p(e^-threshold)/beta (2.1e-9 at the defaults) in float64. The plain,
+    exact ``softplus`` is the twin of TF, Keras, JAX and ONNX.
+    Careful form: the careful softplus of beta x, divided by beta.
+    Derivatives, with z = beta x and g(z) = z sigmoid(z) - softplus(z)
+    = -(|z| sigmoid(-|z|) + log1p(e^-|z|)) (no cancellation):
+    df/dx = sigmoid(z), df/d(beta) = g(z) / beta^2, df/d(threshold) = 0 for
+    z <= threshold; df/dx = 1 and the others 0 beyond.
+    Convention at the jump x = threshold/beta: the softplus branch (as torch),
+    so f' = sigmoid(threshold) there.
+    Reference: torch.nn.Softplus; Dugas et al., "Incorporating Second-Order
+    Functional Knowledge for Better Option Pricing" (2001).
+
+    Example:
+        >>> import numpy as np, xact.numpy as xnp
+        >>> xnp.softplus_beta(np.array([30.0]))
+        array([30.])
+    """
+    z = beta * x
+    return xp.where(z > threshold, x, _blocks.softplus(z, xp) / beta)
+
+
+def d_softplus_beta(x: Any, beta: float = 1.0, threshold: float = 20.0, xp: Any = np) -> Any:
+    z = beta * x
+    linear = z > threshold
+    e = xp.exp(-xp.abs(z))
+    g = -(_blocks.times_vanishing(xp.abs(z), e / (1.0 + e), xp) + xp.log1p(e))
+    return (
+        xp.where(linear, 1.0, _blocks.sigmoid(z, xp)),
+        xp.where(linear, 0.0, g / (beta * beta)),
+        xp.zeros_like(x),
+    )
+
+
+def squareplus(x: Any, b: float = 4.0, xp: Any = np) -> Any:
+    """Squareplus: f(x) = (x + sqrt(x^2 + b)) / 2, default b = 4.
+
+    Careful form: with s = sqrt(x^2 + b) (no overflow of x^2), f = x/2 + s/2
+    for x >= 0 and the conjugate b / (2 (s - x)) for x < 0, which does not
+    cancel; f(-inf) = 0, f(inf) = inf.
+    Derivatives: df/dx = (1 + x/s)/2, computed as b / (2 s (s - x)) for x < 0
+    (no cancellation); df/db = 1 / (4 s). Smooth everywhere (b > 0).
+    Reference: Barron, "Squareplus: A Softplus-Like Algebraic Rectifier"
+    (2021); keras.activations.squareplus, jax.nn.squareplus.
+
+    Example:
+        >>> import numpy as np, xact.numpy as xnp
+        >>> xnp.squareplus(np.array([0.0, 1.5]))
+        array([1. , 2. ])
+    """
+    s = _blocks.sqrt_x2_plus(x, b, xp)
+    return xp.where(x >= 0, 0.5 * x + 0.5 * s, 0.5 * b / (s - x))
+
+
+def d_squareplus(x: Any, b: float = 4.0, xp: Any = np) -> Any:
+    s = _blocks.sqrt_x2_plus(x, b, xp)
+    ratio = xp.where(x == xp.inf, 1.0, x / s)
+    dx = xp.where(x >= 0, 0.5 + 0.5 * ratio, (0.5 * b / s) / (s - x))
+    return dx, 0.25 / s
+
+
+_QUICK_GELU_BETA = 1.702
+
+
+def quick_gelu(x: Any, xp: Any = np) -> Any:
+    """Quick GELU: f(x) = x * sigmoid(1.702 x), the sigmoid approximation of GELU.
+
+    ``swish_beta`` with beta = 1.702 (same formula, careful sigmoid; f(-inf) = 0).
+    Derivative: s + 1.702 x s (1 - s), s = sigmoid(1.702 x). Smooth everywhere.
+    Reference: Hendrycks & Gimpel, "Gaussian Error Linear Units" (2016),
+    section 2; used as QuickGELU in OpenAI CLIP (Radford et al., 2021).
+
+    Example:
+        >>> import numpy as np, xact.numpy as xnp
+        >>> round(float(xnp.quick_gelu(np.array(1.0))), 6)
+        0.845795
+    """
+    return swish_beta(x, _QUICK_GELU_BETA, xp)
+
+
+def d_quick_gelu(x: Any, xp: Any = np) -> Any:
+    return d_swish_beta(x, _QUICK_GELU_BETA, xp)[0]
+
+
+_ONNX = "ONNX operator; no gradient is defined by ONNX"
+_TORCH_SOFTPLUS = "torch returns x where x > threshold (20): up to 2.1e-9 off the exact value in float64"
+
+define(
+    "softplus",
+    fn=softplus,
+    grad=d_softplus,
+    family="smooth",
+    monotonic=True,
+    twins=(
+        Twin("torch", "torch.nn.functional.softplus", {"beta": 1.0, "threshold": 20.0}, _TORCH_SOFTPLUS),
+        Twin("torch", "torch.nn.Softplus", {"beta": 1.0, "threshold": 20.0}, _TORCH_SOFTPLUS),
+        Twin("tf", "tf.nn.softplus"),
+        Twin("keras", "keras.activations.softplus"),
+        Twin("onnx", "ai.onnx.Softplus", {}, _ONNX),
+        Twin("jax", "jax.nn.softplus"),
+    ),
+)
+define(
+    "softplus_beta",
+    fn=softplus_beta,
+    grad=d_softplus_beta,
+    params={"beta": 1.0, "threshold": 20.0},
+    kinks=lambda beta, threshold: {threshold / beta: 1.0 / (1.0 + math.exp(-threshold))},
+    family="smooth",
+    monotonic=True,
+    twins=(
+        Twin("torch", "torch.nn.functional.softplus", {"beta": 1.0, "threshold": 20.0}),
+        Twin("torch", "torch.nn.Softplus", {"beta": 1.0, "threshold": 20.0}),
+    ),
+)
+define(
+    "squareplus",
+    fn=squareplus,
+    grad=d_squareplus,
+    params={"b": 4.0},
+    family="smooth",
+    monotonic=True,
+    twins=(
+        Twin("keras", "keras.activations.squareplus", {"b": 4}),
+        Twin("jax", "jax.nn.squareplus", {"b": 4}),
+    ),
+)
+define(
+    "gelu",
+    fn=gelu,
+    grad=d_gelu,
+    family="smooth",
+    twins=(
+        Twin("torch", "torch.nn.functional.gelu", {"approximate": "none"}),
+        Twin("torch", "torch.nn.GELU", {"approximate": "none"}),
+        Twin("tf", "tf.nn.gelu", {"approximate": False}),
+        Twin("keras", "keras.activations.gelu", {"approximate": False}),
+        Twin("onnx", "ai.onnx.Gelu", {"approximate": "none"}, _ONNX + " (opset 20)"),
+        Twin("jax", "jax.nn.gelu", {"approximate": False}, "JAX's default is approximate=True"),
+    ),
+)
+define(
+    "gelu_tanh",
+    fn=gelu_tanh,
+    grad=d_gelu_tanh,
+    aliases=("gelu_approximate",),
+    family="smooth",
+    twins=(
+        Twin("torch", "torch.nn.functional.gelu", {"approximate": "tanh"}),
+        Twin("torch", "torch.nn.GELU", {"approximate": "tanh"}),
+        Twin("tf", "tf.nn.gelu", {"approximate": True}),
+        Twin("keras", "keras.activations.gelu", {"approximate": True}),
+        Twin("onnx", "ai.onnx.Gelu", {"approximate": "tanh"}, _ONNX + " (opset 20)"),
+        Twin("jax", "jax.nn.gelu", {"approximate": True}),
+    ),
+)
+define("quick_gelu", fn=quick_gelu, grad=d_quick_gelu, family="smooth")
+define(
+    "silu",
+    fn=silu,
+    grad=d_silu,
+    aliases=("swish",),
+    family="smooth",
+    twins=(
+        Twin("torch", "torch.nn.functional.silu"),
+        Twin("torch", "torch.nn.SiLU"),
+        Twin("tf", "tf.nn.silu", {"beta": 1.0}),
+        Twin("keras", "keras.activations.silu"),
+        Twin("jax", "jax.nn.silu"),
+    ),
+)
+define(
+    "mish",
+    fn=mish,
+    grad=d_mish,
+    family="smooth",
+    twins=(
+        Twin("torch", "torch.nn.functional.mish"),
+        Twin("torch", "torch.nn.Mish"),
+        Twin("keras", "keras.activations.mish", {}, "x * tanh(softplus(x)) as written"),
+        Twin("onnx", "ai.onnx.Mish", {}, _ONNX + " (opset 18)"),
+        Twin("jax", "jax.nn.mish"),
+    ),
+)

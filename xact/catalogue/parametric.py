@@ -1,0 +1,387 @@
+"""Parametric units whose parameters are meant to be trained.
+
+Every parameter has its elementwise partial in ``grad``, so any of them can
+be a trainable tensor (``xact.torch.Activation(name, trainable=True)``).
+Where a unit is a special case of another spec (prelu of leaky_relu,
+star_relu of relu_squared), it calls that spec's formula.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from xact.catalogue import _blocks
+from xact.catalogue.rectifiers import d_leaky_relu, d_relu_squared, leaky_relu, relu_squared
+from xact.spec import Twin, define
+
+
+def prelu(x: Any, weight: float = 0.25, xp: Any = np) -> Any:
+    """Parametric ReLU: f(x) = x for x > 0, weight * x otherwise (leaky_relu with a trainable slope).
+
+    Default weight 0.25 (torch.nn.PReLU's init; keras.layers.PReLU starts at 0).
+    Derivatives: df/dx = 1 for x > 0, weight otherwise; df/d(weight) = 0 for
+    x > 0, x otherwise.
+    Convention at the kink: f'(0) = weight (as torch and Keras).
+    Reference: He et al., "Delving Deep into Rectifiers" (2015); torch.nn.PReLU.
+
+    Example:
+        >>> import numpy as np, xact.numpy as xnp
+        >>> xnp.prelu(np.array([-4.0, 2.0]))
+        array([-1.,  2.])
+    """
+    return leaky_relu(x, weight, xp)
+
+
+def d_prelu(x: Any, weight: float = 0.25, xp: Any = np) -> Any:
+    return d_leaky_relu(x, weight, xp)
+
+
+def swish_beta(x: Any, beta: float = 1.0, xp: Any = np) -> Any:
+    """Swish with a trainable beta: f(x) = x * sigmoid(beta x).
+
+    Careful form: the careful sigmoid; f = 0 where beta x = -inf.
+    Derivatives, with z = beta x and s = sigmoid(z):
+    df/dx = s + z s(1 - s); df/d(beta) = x^2 s(1 - s), evaluated as
+    x (x s(1 - s)) so that nothing overflows before s(1 - s) underflows; the
+    terms that vanish at infinity are taken as 0 there. beta = 0 with an
+    infinite x is not supported (beta x is NaN). Smooth everywhere.
+    Reference: Ramachandran, Zoph & Le, "Searching for Activation Functions"
+    (2017); tf.nn.silu(x, beta).
+
+    Example:
+        >>> import numpy as np, xact.numpy as xnp
+        >>> xnp.swish_beta(np.array([0.0, 2.0]), beta=0.0)
+        array([0., 1.])
+    """
+    z = beta * x
+    return xp.where(z == -xp.inf, 0.0, x * _blocks.sigmoid(z, xp))
+
+
+def d_swish_beta(x: Any, beta: float = 1.0, xp: Any = np) -> Any:
+    z = beta * x
+    sp = _blocks.sigmoid_prime(z, xp)
+    dx = _blocks.sigmoid(z, xp) + _blocks.times_vanishing(z, sp, xp)
+    dbeta = _blocks.times_vanishing(x, _blocks.times_vanishing(x, sp, xp), xp)
+    return dx, dbeta
+
+
+def snake(x: Any, alpha: float = 1.0, xp: Any = np) -> Any:
+    """Snake: f(x) = x + sin(alpha x)^2 / alpha, alpha > 0 (default 1).
+
+    f(+-inf) = +-inf; alpha = 0 is excluded (the limit there is x).
+    Derivatives: df/dx = 1 + sin(2 alpha x);
+    df/d(alpha) = (z sin 2z - sin^2 z) / alpha^2 with z = alpha x. At +-inf
+    the derivatives have no limit and are NaN. Smooth everywhere.
+    Reference: Liu Ziyin, Hartwig & Ueda, "Neural Networks Fail to Learn
+    Periodic Functions and How to Fix It" (NeurIPS 2020).
+
+    Example:
+        >>> import numpy as np, xact.numpy as xnp
+        >>> xnp.snake(np.array([0.0]))
+        array([0.])
+    """
+    return xp.where(xp.isinf(x), x, x + xp.square(xp.sin(alpha * x)) / alpha)
+
+
+def d_snake(x: Any, alpha: float = 1.0, xp: Any = np) -> Any:
+    z = alpha * x
+    dalpha = (z * xp.sin(2.0 * z) - xp.square(xp.sin(z))) / (alpha * alpha)
+    return 1.0 + xp.sin(2.0 * z), dalpha
+
+
+def soft_exponential(x: Any, alpha: float = 0.0, xp: Any = np) -> Any:
+    """Soft exponential: a family that moves from log through identity to exp with alpha.
+
+    f(x) = -log(1 - alpha (x + alpha)) / alpha   for alpha < 0,
+           x                                     for alpha = 0 (the default),
+           (e^(alpha x) - 1) / alpha + alpha     for alpha > 0.
+    Careful form: log1p and expm1. For alpha < 0 the function exists only for
+    x > 1/alpha - alpha (NaN below, where the logarithm's argument is <= 0).
+    Derivatives: df/dx = 1 / (1 + w), 1, e^(alpha x) on the three branches,
+    with w = -alpha (x + alpha); df/d(alpha) = h(w)/alpha^2 + 1/(1 + w) for
+    alpha < 0, where h(w) = log1p(w) - w/(1 + w); 1 + x^2/2 at alpha = 0;
+    g(alpha x)/alpha^2 + 1 for alpha > 0, where g(u) = u e^u - (e^u - 1).
+    h and g are summed without cancellation near 0 (``_blocks``), so the
+    alpha-partial is continuous through alpha = 0. Smooth in x.
+    Reference: Godfrey & Gashler, "A continuum among logarithmic, linear, and
+    exponential functions, and its potential to improve generalization in
+    neural networks" (2015).
+
+    Example:
+        >>> import numpy as np, xact.numpy as xnp
+        >>> xnp.soft_exponential(np.array([0.0, 1.0]), alpha=1.0)
+        array([1.        , 2.71828183])
+    """
+    alpha = alpha + xp.zeros_like(x)  # an array, so the branch masks are arrays on every backend
+    a_pos = xp.where(alpha > 0, alpha, 1.0)
+    a_neg = xp.where(alpha < 0, alpha, -1.0)
+    exp_branch = xp.expm1(a_pos * x) / a_pos + a_pos
+    log_branch = -xp.log1p(-a_neg * (x + a_neg)) / a_neg
+    return xp.where(alpha > 0, exp_branch, xp.where(alpha < 0, log_branch, x))
+
+
+def d_soft_exponential(x: Any, alpha: float = 0.0, xp: Any = np) -> Any:
+    alpha = alpha + xp.zeros_like(x)
+    a_pos = xp.where(alpha > 0, alpha, 1.0)
+    a_neg = xp.where(alpha < 0, alpha, -1.0)
+    u = a_pos * x
+    w = -a_neg * (x + a_neg)
+    inv = 1.0 / (1.0 + w)
+    dx = xp.where(alpha > 0, xp.exp(u), xp.where(alpha < 0, inv, 1.0))
+    d_pos = _blocks.u_exp_minus_expm1(u, xp) / (a_pos * a_pos) + 1.0
+    d_neg = _blocks.log1p_minus_ratio(w, xp) / (a_neg * a_neg) + inv
+    d_zero = 1.0 + 0.5 * xp.square(x)
+    return dx, xp.where(alpha > 0, d_pos, xp.where(alpha < 0, d_neg, d_zero))
+
+
+def pelu(x: Any, a: float = 1.0, b: float = 1.0, xp: Any = np) -> Any:
+    """Parametric ELU: f(x) = (a/b) x for x >= 0, a (e^(x/b) - 1) otherwise; a, b > 0.
+
+    Derivatives: df/dx = a/b for x >= 0, (a/b) e^(x/b) otherwise (continuous:
+    f is C^1, 0 is a kink of f''); df/da = x/b or e^(x/b) - 1;
+    df/db = -a x / b^2 or -a x e^(x/b) / b^2 (0 at -inf).
+    Reference: Trottier, Giguere & Chaib-draa, "Parametric Exponential Linear
+    Unit for Deep Convolutional Neural Networks" (2017).
+
+    Example:
+        >>> import numpy as np, xact.numpy as xnp
+        >>> xnp.pelu(np.array([2.0]), a=1.0, b=2.0)
+        array([1.])
+    """
+    return xp.where(x >= 0, (a / b) * x, a * xp.expm1(xp.minimum(x, 0.0) / b))
+
+
+def d_pelu(x: Any, a: float = 1.0, b: float = 1.0, xp: Any = np) -> Any:
+    pos = x >= 0
+    e = xp.exp(xp.minimum(x, 0.0) / b)
+    dx = xp.where(pos, a / b, (a / b) * e)
+    da = xp.where(pos, x / b, xp.expm1(xp.minimum(x, 0.0) / b))
+    db = xp.where(pos, -(a / (b * b)) * x, -(a / (b * b)) * _blocks.times_vanishing(x, e, xp))
+    return dx, da, db
+
+
+def srelu(
+    x: Any,
+    t_left: float = -1.0,
+    a_left: float = 0.1,
+    t_right: float = 1.0,
+    a_right: float = 0.1,
+    xp: Any = np,
+) -> Any:
+    """S-shaped ReLU: identity between two thresholds, lines of learnable slope outside.
+
+    f(x) = t_right + a_right (x - t_right)  for x >= t_right,
+           x                                for t_left < x < t_right,
+           t_left + a_left (x - t_left)     for x <= t_left.
+    Defaults are xact's (t = -+1, slopes 0.1): the paper learns all four per
+    channel. Slopes must be nonzero for f(+-inf) to be +-inf.
+    Derivatives: df/dx = a_left, 1, a_right on the three pieces;
+    df/d(t_left) = 1 - a_left and df/d(a_left) = x - t_left for x <= t_left;
+    df/d(t_right) = 1 - a_right and df/d(a_right) = x - t_right for
+    x >= t_right; 0 elsewhere.
+    Convention at the kinks: the outer piece's slope (the paper's <= and >=).
+    Reference: Jin et al., "Deep Learning with S-shaped Rectified Linear
+    Activation Units" (AAAI 2016).
+
+    Example:
+        >>> import numpy as np, xact.numpy as xnp
+        >>> xnp.srelu(np.array([-11.0, 0.5, 11.0]))
+        array([-2. ,  0.5,  2. ])
+    """
+    right = t_right + a_right * (x - t_right)
+    left = t_left + a_left * (x - t_left)
+    return xp.where(x >= t_right, right, xp.where(x <= t_left, left, x))
+
+
+def d_srelu(
+    x: Any,
+    t_left: float = -1.0,
+    a_left: float = 0.1,
+    t_right: float = 1.0,
+    a_right: float = 0.1,
+    xp: Any = np,
+) -> Any:
+    r = x >= t_right
+    lft = (x <= t_left) & ~r
+    dx = xp.where(r, a_right, xp.where(lft, a_left, 1.0))
+    return (
+        dx,
+        xp.where(lft, 1.0 - a_left, 0.0),
+        xp.where(lft, x - t_left, 0.0),
+        xp.where(r, 1.0 - a_right, 0.0),
+        xp.where(r, x - t_right, 0.0),
+    )
+
+
+_STAR_SCALE = 0.8944271909999159  # 2 / sqrt(5): unit variance under a standard normal
+_STAR_BIAS = -0.4472135954999579  # -1 / sqrt(5): zero mean
+
+
+def star_relu(x: Any, scale: float = _STAR_SCALE, bias: float = _STAR_BIAS, xp: Any = np) -> Any:
+    """StarReLU: f(x) = scale * relu(x)^2 + bias, scale and bias trainable.
+
+    Defaults 2/sqrt(5) ~ 0.8944 and -1/sqrt(5) ~ -0.4472 (the paper's, which
+    make the output zero-mean, unit-variance for standard normal inputs).
+    Derivatives: df/dx = 2 scale relu(x) (continuous: 0 is a kink of f'');
+    df/d(scale) = relu(x)^2; df/d(bias) = 1.
+    Reference: Yu et al., "MetaFormer Baselines for Vision" (2022).
+
+    Example:
+        >>> import numpy as np, xact.numpy as xnp
+        >>> xnp.star_relu(np.array([1.0]), scale=1.0, bias=0.5)
+        array([1.5])
+    """
+    return scale * relu_squared(x, xp) + bias
+
+
+def d_star_relu(x: Any, scale: float = _STAR_SCALE, bias: float = _STAR_BIAS, xp: Any = np) -> Any:
+    return scale * d_relu_squared(x, xp), relu_squared(x, xp), xp.ones_like(x)
+
+
+# Boullé et al.'s type-(3, 2) initialisation, the best rational approximation
+# of ReLU on [-1, 1]: P = 1.1915 x^3 + 1.5957 x^2 + 0.5 x + 0.0218, Q = 2.383 x^2 + 1.
+_RATIONAL = {"p0": 0.0218, "p1": 0.5, "p2": 1.5957, "p3": 1.1915, "q0": 1.0, "q1": 0.0, "q2": 2.383}
+
+
+def _rational_parts(x: Any, p0: Any, p1: Any, p2: Any, p3: Any, q0: Any, q1: Any, q2: Any, xp: Any) -> tuple[Any, ...]:
+    """(f, f', [x^k/Q for k = 0..3]) in the direct form for |x| <= 1 and divided by x^2 beyond."""
+    big = xp.abs(x) > 1.0
+    xs = xp.where(big, 0.0, x)
+    u = 1.0 / xp.where(big, x, 1.0)  # 0 at +-inf
+    xb = xp.where(big, x, 1.0)
+    # |x| <= 1: P, Q, P', Q' as written.
+    p = ((p3 * xs + p2) * xs + p1) * xs + p0
+    q = (q2 * xs + q1) * xs + q0
+    dp = (3.0 * p3 * xs + 2.0 * p2) * xs + p1
+    dq = 2.0 * q2 * xs + q1
+    # |x| > 1: everything divided by x^2, so x^3 never overflows.
+    pn = p3 * xb + p2 + (p1 + p0 * u) * u
+    qn = q2 + (q1 + q0 * u) * u
+    p1n = 3.0 * p3 + (2.0 * p2 + p1 * u) * u
+    pq1 = p3 * (2.0 * q2 + q1 * u) + (p2 + (p1 + p0 * u) * u) * (2.0 * q2 + q1 * u) * u
+    f = xp.where(big, pn / qn, p / q)
+    df = xp.where(big, (p1n * qn - pq1) / xp.square(qn), (dp * q - p * dq) / xp.square(q))
+    powers = (
+        xp.where(big, xp.square(u) / qn, 1.0 / q),
+        xp.where(big, u / qn, xs / q),
+        xp.where(big, 1.0 / qn, xp.square(xs) / q),
+        xp.where(big, xb / qn, xs * xp.square(xs) / q),
+    )
+    return f, df, powers
+
+
+def rational(
+    x: Any,
+    p0: float = _RATIONAL["p0"],
+    p1: float = _RATIONAL["p1"],
+    p2: float = _RATIONAL["p2"],
+    p3: float = _RATIONAL["p3"],
+    q0: float = _RATIONAL["q0"],
+    q1: float = _RATIONAL["q1"],
+    q2: float = _RATIONAL["q2"],
+    xp: Any = np,
+) -> Any:
+    """Rational (Padé-type) unit of type (3, 2): f(x) = P(x) / Q(x), all seven coefficients trainable.
+
+    P(x) = p0 + p1 x + p2 x^2 + p3 x^3, Q(x) = q0 + q1 x + q2 x^2, initialised
+    (the defaults) to Boullé et al.'s best rational approximation of ReLU on
+    [-1, 1]: P = 0.0218 + 0.5 x + 1.5957 x^2 + 1.1915 x^3, Q = 1 + 2.383 x^2.
+    Careful form: for |x| > 1 numerator and denominator are divided by x^2
+    and written in u = 1/x, so nothing overflows and f(+-inf) = +-inf.
+    Derivatives: df/dx = (P'Q - PQ')/Q^2 (in the same scaled form for |x| > 1,
+    where the products x * u are simplified to 1 by hand);
+    df/dp_k = x^k / Q; df/dq_k = -f x^k / Q. Smooth wherever Q != 0.
+    Reference: Boullé, Nakatsukasa & Townsend, "Rational neural networks"
+    (NeurIPS 2020); Molina et al., "Padé Activation Units" (ICLR 2020).
+
+    Example:
+        >>> import numpy as np, xact.numpy as xnp
+        >>> xnp.rational(np.array([0.0]))
+        array([0.0218])
+    """
+    return _rational_parts(x, p0, p1, p2, p3, q0, q1, q2, xp)[0]
+
+
+def d_rational(
+    x: Any,
+    p0: float = _RATIONAL["p0"],
+    p1: float = _RATIONAL["p1"],
+    p2: float = _RATIONAL["p2"],
+    p3: float = _RATIONAL["p3"],
+    q0: float = _RATIONAL["q0"],
+    q1: float = _RATIONAL["q1"],
+    q2: float = _RATIONAL["q2"],
+    xp: Any = np,
+) -> Any:
+    f, df, powers = _rational_parts(x, p0, p1, p2, p3, q0, q1, q2, xp)
+    dq = tuple(-f * pk for pk in powers[:3])
+    return (df, *powers, *dq)
+
+
+define(
+    "prelu",
+    fn=prelu,
+    grad=d_prelu,
+    params={"weight": 0.25},
+    kinks=lambda weight: {0.0: weight},
+    family="parametric",
+    monotonic=True,
+    twins=(
+        Twin("torch", "torch.nn.functional.prelu", {"weight": 0.25}, "weight is a tensor of shape (1,)"),
+        Twin("torch", "torch.nn.PReLU", {"num_parameters": 1, "init": 0.25}),
+        Twin(
+            "keras",
+            "keras.layers.PReLU",
+            {"alpha_initializer": {"class_name": "Constant", "config": {"value": 0.25}}},
+            "Keras initialises alpha to 0 by default",
+        ),
+        Twin("onnx", "ai.onnx.PRelu", {"slope": 0.25}, "ONNX operator; slope is an input tensor"),
+    ),
+)
+define(
+    "swish_beta",
+    fn=swish_beta,
+    grad=d_swish_beta,
+    params={"beta": 1.0},
+    family="parametric",
+    twins=(Twin("tf", "tf.nn.silu", {"beta": 1.0}), Twin("tf", "tf.nn.swish", {"beta": 1.0})),
+)
+define("snake", fn=snake, grad=d_snake, params={"alpha": 1.0}, family="parametric", monotonic=True)
+define(
+    "soft_exponential",
+    fn=soft_exponential,
+    grad=d_soft_exponential,
+    params={"alpha": 0.0},
+    family="parametric",
+    monotonic=True,
+)
+define(
+    "pelu",
+    fn=pelu,
+    grad=d_pelu,
+    params={"a": 1.0, "b": 1.0},
+    kinks=lambda a, b: {0.0: a / b},
+    family="parametric",
+    monotonic=True,
+)
+define(
+    "srelu",
+    fn=srelu,
+    grad=d_srelu,
+    params={"t_left": -1.0, "a_left": 0.1, "t_right": 1.0, "a_right": 0.1},
+    kinks=lambda t_left, a_left, t_right, a_right: {t_left: a_left, t_right: a_right},
+    family="parametric",
+    monotonic=True,
+)
+define(
+    "star_relu",
+    fn=star_relu,
+    grad=d_star_relu,
+    params={"scale": _STAR_SCALE, "bias": _STAR_BIAS},
+    kinks={0.0: 0.0},
+    family="parametric",
+    monotonic=True,
+)
+define("rational", fn=rational, grad=d_rational, params=dict(_RATIONAL), family="parametric")
