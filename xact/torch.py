@@ -5,13 +5,16 @@ Public names mirror ``xact.tf`` and ``xact.numpy``: :func:`apply`, the
 (``xact.torch.gelu_tanh``), looked up at call time so user specs defined
 later are attributes too.
 
-Two modes, one autograd shape:
+Two modes:
 
-* native: the spec runs on torch ops through the ``xp`` namespace, on the
-  tensor's own device; backward evaluates the declared ``grad`` (torch ops
-  again, so double backward works).
-* numpy (host bridge): the tensor is copied to host NumPy, the spec runs
-  there, and the result is copied back; backward is once-differentiable.
+* native: a ``torch.autograd.Function``; the spec runs on torch ops through
+  the ``xp`` namespace on the tensor's own device, and backward evaluates the
+  declared ``grad`` with torch ops again, so double backward, ``torch.func``
+  transforms, ``torch.compile`` and ``torch.export`` trace straight through.
+* numpy (host bridge): custom ops (``xact::host_values``/``host_partials``)
+  copy to host NumPy, run the spec there and copy back. Being opaque ops with
+  fake implementations, they keep ``torch.compile(fullgraph=True)`` whole.
+  Double backward needs a declared ``grad2`` and says so otherwise.
 
 Both save only the inputs (x and tensor parameters) for backward. Half
 types compute in float32 and are rounded once.
@@ -19,6 +22,7 @@ types compute in float32 and are rounded once.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable, Sequence
 from numbers import Real
@@ -26,11 +30,10 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch.autograd.function import once_differentiable
 
 from xact._call import Call, call_fn, call_grad, resolve
 from xact._dtypes import require_float
-from xact.errors import ParameterError, SpecError, XactTypeError
+from xact.errors import ModeError, ParameterError, SpecError, XactTypeError
 from xact.ops.numpy import namespace as numpy_namespace
 from xact.ops.torch import namespace as torch_namespace
 from xact.spec import Spec, get, names
@@ -122,25 +125,14 @@ def _forward(values: Callable[..., torch.Tensor], x: torch.Tensor, spec: Spec, p
     return values(spec, xc, pc).to(x.dtype)
 
 
-def _backward(partials: Callable[..., list[torch.Tensor]], ctx: Any, gy: torch.Tensor) -> tuple[Any, ...]:
-    x, *saved = ctx.saved_tensors
-    it = iter(saved)
-    params = [next(it) if s is None else s for s in ctx.scalars]
-    xc, pc = _in_compute(x, ctx.spec, params)
-    parts = partials(ctx.spec, xc, pc)
-    gyc = gy.to(xc.dtype)
-    gx = (gyc * parts[0]).to(x.dtype) if ctx.needs_input_grad[0] else None
-    gps: list[torch.Tensor | None] = []
-    for i, p in enumerate(params):
-        if isinstance(p, torch.Tensor) and ctx.needs_input_grad[2 + i]:
-            gps.append((gyc * parts[1 + i]).sum_to_size(p.shape).to(p.dtype))
-        else:
-            gps.append(None)
-    return (gx, None, *gps)
+class _Native(torch.autograd.Function):
+    """The spec on torch ops; backward evaluates the declared grad (double-differentiable)."""
 
-
-class _SpecFunction(torch.autograd.Function):
     generate_vmap_rule = True
+
+    @staticmethod
+    def forward(x: torch.Tensor, spec: Spec, *params: Any) -> torch.Tensor:  # type: ignore[override]
+        return _forward(_native_values, x, spec, params)
 
     @staticmethod
     def setup_context(ctx: Any, inputs: tuple[Any, ...], output: Any) -> None:
@@ -149,26 +141,109 @@ class _SpecFunction(torch.autograd.Function):
         ctx.scalars = [None if isinstance(p, torch.Tensor) else p for p in params]
         ctx.save_for_backward(x, *[p for p in params if isinstance(p, torch.Tensor)])
 
-
-class _Native(_SpecFunction):
-    @staticmethod
-    def forward(x: torch.Tensor, spec: Spec, *params: Any) -> torch.Tensor:  # type: ignore[override]
-        return _forward(_native_values, x, spec, params)
-
     @staticmethod
     def backward(ctx: Any, gy: torch.Tensor) -> tuple[Any, ...]:  # type: ignore[override]
-        return _backward(_native_partials, ctx, gy)
+        x, *saved = ctx.saved_tensors
+        it = iter(saved)
+        params = [next(it) if s is None else s for s in ctx.scalars]
+        xc, pc = _in_compute(x, ctx.spec, params)
+        parts = _native_partials(ctx.spec, xc, pc)
+        gyc = gy.to(xc.dtype)
+        gx = (gyc * parts[0]).to(x.dtype) if ctx.needs_input_grad[0] else None
+        gps: list[torch.Tensor | None] = []
+        for i, p in enumerate(params):
+            if isinstance(p, torch.Tensor) and ctx.needs_input_grad[2 + i]:
+                gps.append((gyc * parts[1 + i]).sum_to_size(p.shape).to(p.dtype))
+            else:
+                gps.append(None)
+        return (gx, None, *gps)
 
 
-class _Bridge(_SpecFunction):
-    @staticmethod
-    def forward(x: torch.Tensor, spec: Spec, *params: Any) -> torch.Tensor:  # type: ignore[override]
-        return _forward(_bridge_values, x, spec, params)
+# The bridge is a pair of opaque custom ops, so torch.compile and torch.export see
+# one node each (no graph break into NumPy code) and fake tensors know the shape.
+# Specs are looked up by name inside the ops because custom ops take only
+# tensors, numbers and strings; every parameter travels as a tensor.
 
-    @staticmethod
-    @once_differentiable
-    def backward(ctx: Any, gy: torch.Tensor) -> tuple[Any, ...]:  # type: ignore[override]
-        return _backward(_bridge_partials, ctx, gy)
+
+@torch.library.custom_op("xact::host_values", mutates_args=())
+def _host_values(x: torch.Tensor, name: str, params: list[torch.Tensor]) -> torch.Tensor:
+    spec = get(name)
+    return _forward(_bridge_values, x, spec, params)
+
+
+@_host_values.register_fake
+def _(x: torch.Tensor, name: str, params: list[torch.Tensor]) -> torch.Tensor:
+    return torch.empty_like(x)
+
+
+@torch.library.custom_op("xact::host_partials", mutates_args=())
+def _host_partials(x: torch.Tensor, name: str, params: list[torch.Tensor]) -> list[torch.Tensor]:
+    spec = get(name)
+    xc, pc = _in_compute(x, spec, params)
+    return _bridge_partials(spec, xc, pc)
+
+
+@_host_partials.register_fake
+def _(x: torch.Tensor, name: str, params: list[torch.Tensor]) -> list[torch.Tensor]:
+    n = 1 + len(get(name).params)
+    return [torch.empty_like(x, dtype=_compute(x.dtype)) for _ in range(n)]
+
+
+@torch.library.custom_op("xact::host_second", mutates_args=())
+def _host_second(x: torch.Tensor, name: str, params: list[torch.Tensor]) -> torch.Tensor:
+    spec = get(name)
+    assert spec.grad2 is not None
+    xc, pc = _in_compute(x, spec, params)
+    second = dataclasses.replace(spec, fn=spec.grad2)  # evaluate grad2 like a forward
+    return _bridge_values(second, xc, pc)
+
+
+@_host_second.register_fake
+def _(x: torch.Tensor, name: str, params: list[torch.Tensor]) -> torch.Tensor:
+    return torch.empty_like(x, dtype=_compute(x.dtype))
+
+
+def _save_inputs(ctx: Any, inputs: tuple[Any, ...], output: Any) -> None:
+    x, name, params = inputs
+    ctx.name = name
+    ctx.save_for_backward(x, *params)
+
+
+def _host_values_backward(ctx: Any, gy: torch.Tensor) -> tuple[Any, ...]:
+    x, *params = ctx.saved_tensors
+    parts = _host_partials(x, ctx.name, params)
+    gyc = gy.to(parts[0].dtype)
+    gx = (gyc * parts[0]).to(x.dtype)
+    gps = [(gyc * g).sum_to_size(p.shape).to(p.dtype) for g, p in zip(parts[1:], params)]
+    return gx, None, gps
+
+
+def _host_partials_backward(ctx: Any, gparts: list[torch.Tensor | None]) -> tuple[Any, ...]:
+    spec = get(ctx.name)
+    if spec.grad2 is None:
+        raise ModeError(
+            f"{spec.name!r} runs through the NumPy bridge (mode='numpy'), which has no "
+            "second derivative: pass grad2= (d2f/dx2) to xact.define, or use "
+            "mode='native' with a spec that takes `xp`"
+        )
+    if any(g is not None for g in gparts[1:]):
+        raise ModeError(
+            f"{spec.name!r}: mixed second derivatives with respect to parameters are "
+            "not available through the NumPy bridge; use mode='native'"
+        )
+    x, *params = ctx.saved_tensors
+    second = _host_second(x, ctx.name, params)
+    g = gparts[0]
+    gx = None if g is None else (g.to(second.dtype) * second).to(x.dtype)
+    return gx, None, [None] * len(params)
+
+
+torch.library.register_autograd(
+    "xact::host_values", _host_values_backward, setup_context=_save_inputs
+)
+torch.library.register_autograd(
+    "xact::host_partials", _host_partials_backward, setup_context=_save_inputs
+)
 
 
 # ------------------------------------------------------------------ public API
@@ -217,8 +292,14 @@ def _run(call: Call, x: Any) -> torch.Tensor:
     spec = call.spec
     x = _check_input(spec, x)
     params = [_check_param(spec, n, call.params[n], x) for n in spec.param_names]
-    fn = _Native if call.native else _Bridge
-    return fn.apply(x, spec, *params)  # type: ignore[no-any-return]
+    if call.native:
+        return _Native.apply(x, spec, *params)  # type: ignore[no-any-return]
+    # Numbers travel as float64 0-d tensors (no rounding before the compute dtype).
+    tensors = [
+        p if isinstance(p, torch.Tensor) else torch.tensor(p, dtype=torch.float64, device=x.device)
+        for p in params
+    ]
+    return _host_values(x, spec.name, tensors)  # type: ignore[no-any-return]
 
 
 def apply(activation: str | Spec, x: torch.Tensor, *, mode: str = "auto", **params: Any) -> torch.Tensor:

@@ -7,7 +7,6 @@ passed through so torch can use its scalar kernels.
 
 from __future__ import annotations
 
-import functools
 import math
 from typing import Any
 
@@ -54,7 +53,6 @@ class Namespace:
     def __init__(self, dtype: torch.dtype, device: torch.device) -> None:
         self.dtype = dtype
         self.device = device
-        self._np_dtype = np.dtype(str(dtype).removeprefix("torch."))
 
     def _t(self, v: Any) -> torch.Tensor:
         if isinstance(v, torch.Tensor):
@@ -110,10 +108,13 @@ class Namespace:
         return torch.full_like(self._t(x), v, dtype=self.dtype)
 
     def finfo(self, dtype_or_array: Any = None) -> Any:
-        return np.finfo(self._np_dtype)
+        return np.finfo(np.dtype(str(self.dtype).removeprefix("torch.")))
 
 
-@functools.cache
 def namespace(dtype: torch.dtype, device: torch.device) -> Namespace:
-    """The cached torch namespace for ``dtype`` on ``device``."""
+    """The torch namespace for ``dtype`` on ``device``.
+
+    Not cached: construction is two attribute stores, and a cache wrapper would
+    be traced around (with a warning) by torch.compile.
+    """
     return Namespace(dtype, device)
