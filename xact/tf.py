@@ -21,6 +21,7 @@ in float32 and are rounded once.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable, Sequence
 from numbers import Real
@@ -32,7 +33,7 @@ import tensorflow as tf
 
 from xact._call import Call, call_fn, call_grad, resolve
 from xact._dtypes import require_float
-from xact.errors import ParameterError, SpecError, XactTypeError
+from xact.errors import ModeError, ParameterError, SpecError, XactTypeError
 from xact.ops.numpy import namespace as numpy_namespace
 from xact.ops.tf import namespace as tf_namespace
 from xact.spec import Spec, get, names
@@ -83,8 +84,24 @@ def _native_partials(spec: Spec, x: tf.Tensor, params: dict[str, Any]) -> list[t
     return [_as_output(p, x, spec, "grad") for p in parts]
 
 
+def _refuse_saving(spec: Spec) -> None:
+    """The bridge's Python function cannot be serialised; fail at save, not at load."""
+    try:
+        from tensorflow.python.saved_model import save_context
+    except ImportError:  # private module moved: nothing to detect with
+        return
+    if save_context.in_save_context():
+        raise ModeError(
+            f"{spec.name!r} runs through the NumPy bridge (mode='numpy'), which a "
+            "SavedModel cannot hold (tf.numpy_function keeps a Python callback). "
+            "Use mode='native' with a spec that takes `xp`, or save with Keras "
+            "(model.save('m.keras')) and define the activation again before loading."
+        )
+
+
 def _host_call(spec: Spec, x: tf.Tensor, params: dict[str, Any], n_out: int, body: Callable[..., Any]) -> list[tf.Tensor]:
     """Run ``body(xn, host_params)`` through ``tf.numpy_function``."""
+    _refuse_saving(spec)
     tensor_names = [k for k, v in params.items() if isinstance(v, tf.Tensor)]
     np_dtype = np.dtype(x.dtype.name)
 
@@ -112,11 +129,42 @@ def _bridge_values(spec: Spec, x: tf.Tensor, params: dict[str, Any]) -> tf.Tenso
     return _host_call(spec, x, params, 1, body)[0]
 
 
+def _bridge_second(spec: Spec, x: tf.Tensor, params: dict[str, Any]) -> tf.Tensor:
+    assert spec.grad2 is not None
+    second = dataclasses.replace(spec, fn=spec.grad2)  # evaluate grad2 like a forward
+    return _bridge_values(second, x, params)
+
+
 def _bridge_partials(spec: Spec, x: tf.Tensor, params: dict[str, Any]) -> list[tf.Tensor]:
     def body(xn: np.ndarray, hp: dict[str, Any]) -> list[Any]:
         return list(call_grad(spec, xn, hp, numpy_namespace(xn.dtype)))
 
-    return _host_call(spec, x, params, 1 + len(spec.params), body)
+    tensor_names = [k for k, v in params.items() if isinstance(v, tf.Tensor)]
+
+    # numpy_function has no gradient: without this wrapper a nested tape would
+    # silently return None for the second derivative.
+    @tf.custom_gradient
+    def partials(x: tf.Tensor, *tps: tf.Tensor) -> Any:
+        hp = {**params, **dict(zip(tensor_names, tps))}
+        outs = _host_call(spec, x, hp, 1 + len(spec.params), body)
+
+        def second(*gouts: tf.Tensor) -> Any:
+            if spec.grad2 is None:
+                raise ModeError(
+                    f"{spec.name!r} runs through the NumPy bridge (mode='numpy'), which has "
+                    "no second derivative: pass grad2= (d2f/dx2) to xact.define, or use "
+                    "mode='native' with a spec that takes `xp`"
+                )
+            if tps:
+                raise ModeError(
+                    f"{spec.name!r}: mixed second derivatives with respect to parameters "
+                    "are not available through the NumPy bridge; use mode='native'"
+                )
+            return gouts[0] * _bridge_second(spec, x, hp)
+
+        return outs, second
+
+    return list(partials(x, *(params[k] for k in tensor_names)))
 
 
 # ------------------------------------------------------------------ custom gradient
