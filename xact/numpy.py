@@ -67,7 +67,7 @@ def _prepare(call: Call, a: Any) -> tuple[np.ndarray, np.dtype, dict[str, Any]]:
     return a.astype(cdt, copy=False), a.dtype, params
 
 
-def apply(activation: str | Spec, a: Any, *, mode: str = "auto", **params: Any) -> np.ndarray:
+def apply(activation: str | Spec, a: Any, /, *, mode: str = "auto", **params: Any) -> np.ndarray:
     """The activation's value on a NumPy array, in the array's dtype.
 
     Example:
@@ -82,7 +82,7 @@ def apply(activation: str | Spec, a: Any, *, mode: str = "auto", **params: Any) 
     return y.astype(out_dtype, copy=False)
 
 
-def grads(activation: str | Spec, a: Any, *, mode: str = "auto", **params: Any) -> tuple[np.ndarray, ...]:
+def grads(activation: str | Spec, a: Any, /, *, mode: str = "auto", **params: Any) -> tuple[np.ndarray, ...]:
     """Every declared partial, ``(d/dx, d/dp1, ...)``, elementwise, in ``a``'s dtype."""
     call = resolve(activation, mode, params)
     x, out_dtype, ps = _prepare(call, a)
@@ -91,7 +91,7 @@ def grads(activation: str | Spec, a: Any, *, mode: str = "auto", **params: Any) 
     return tuple(_as_output(p, x, call.spec, "grad").astype(out_dtype, copy=False) for p in parts)
 
 
-def grad(activation: str | Spec, a: Any, *, mode: str = "auto", **params: Any) -> np.ndarray:
+def grad(activation: str | Spec, a: Any, /, *, mode: str = "auto", **params: Any) -> np.ndarray:
     """The declared derivative with respect to ``x``, in ``a``'s dtype.
 
     Example:
@@ -104,7 +104,7 @@ def grad(activation: str | Spec, a: Any, *, mode: str = "auto", **params: Any) -
 
 @functools.cache
 def _named(name: str) -> Callable[..., np.ndarray]:
-    def activation(a: Any, *, mode: str = "auto", **params: Any) -> np.ndarray:
+    def activation(a: Any, /, *, mode: str = "auto", **params: Any) -> np.ndarray:
         return apply(name, a, mode=mode, **params)
 
     activation.__name__ = activation.__qualname__ = name

@@ -87,6 +87,8 @@ class Spec:
 
 # --------------------------------------------------------------------------- registry
 
+# Names the adapters and layers take themselves (Keras layers also take name, dtype).
+_RESERVED_PARAMS = ("xp", "mode", "x", "trainable", "param_shape", "params", "name", "dtype")
 _LOCK = threading.RLock()
 _SPECS: dict[str, Spec] = {}
 _ALIASES: dict[str, str] = {}
@@ -190,8 +192,11 @@ def define(
     params = dict(params or {})
     for p, default in params.items():
         _check_name(p)
-        if p == "xp":
-            raise SpecError(f"define({name!r}): 'xp' is reserved for the array namespace")
+        if p in _RESERVED_PARAMS:
+            raise SpecError(
+                f"define({name!r}): parameter name {p!r} is reserved "
+                f"({', '.join(_RESERVED_PARAMS)} are taken by the adapters); rename it"
+            )
         try:
             params[p] = float(default)
         except (TypeError, ValueError):

@@ -262,7 +262,7 @@ def _run(call: Call, x: Any) -> tf.Tensor:
     return _op(spec, call.native, scalars)(x, *tensors)
 
 
-def apply(activation: str | Spec, x: Any, *, mode: str = "auto", **params: Any) -> tf.Tensor:
+def apply(activation: str | Spec, x: Any, /, *, mode: str = "auto", **params: Any) -> tf.Tensor:
     """Apply a registered activation to a TF tensor, with a custom gradient.
 
     Args:
@@ -358,7 +358,7 @@ class Activation(keras.layers.Layer):
 
 @functools.cache
 def _named(name: str) -> Callable[..., tf.Tensor]:
-    def activation(x: Any, *, mode: str = "auto", **params: Any) -> tf.Tensor:
+    def activation(x: Any, /, *, mode: str = "auto", **params: Any) -> tf.Tensor:
         return apply(name, x, mode=mode, **params)
 
     activation.__name__ = activation.__qualname__ = name

@@ -302,7 +302,7 @@ def _run(call: Call, x: Any) -> torch.Tensor:
     return _host_values(x, spec.name, tensors)  # type: ignore[no-any-return]
 
 
-def apply(activation: str | Spec, x: torch.Tensor, *, mode: str = "auto", **params: Any) -> torch.Tensor:
+def apply(activation: str | Spec, x: torch.Tensor, /, *, mode: str = "auto", **params: Any) -> torch.Tensor:
     """Apply a registered activation to a torch tensor, with autograd.
 
     Args:
@@ -385,7 +385,7 @@ class Activation(torch.nn.Module):
 
 @functools.cache
 def _named(name: str) -> Callable[..., torch.Tensor]:
-    def activation(x: torch.Tensor, *, mode: str = "auto", **params: Any) -> torch.Tensor:
+    def activation(x: torch.Tensor, /, *, mode: str = "auto", **params: Any) -> torch.Tensor:
         return apply(name, x, mode=mode, **params)
 
     activation.__name__ = activation.__qualname__ = name
