@@ -43,6 +43,24 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return run_check(args)
 
 
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from xact.bench import run_bench
+
+    return run_bench(args)
+
+
+def _cmd_parity(args: argparse.Namespace) -> int:
+    from xact.parity import run_parity
+
+    return run_parity(args)
+
+
+def _cmd_port(args: argparse.Namespace) -> int:
+    from xact.port import run_port
+
+    return run_port(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="xact", description="Activation functions identical in PyTorch and TensorFlow."
@@ -67,6 +85,22 @@ def build_parser() -> argparse.ArgumentParser:
                          help="limit to a mode (repeatable)")
     p_check.add_argument("--out", help="write report.md, report.json and plots here")
     p_check.set_defaults(func=_cmd_check)
+
+    p_bench = sub.add_parser("bench", help="time native, bridge and built-in forward+backward")
+    p_bench.add_argument("activations", nargs="*", help="default: the benchmark's own list")
+    p_bench.add_argument("--framework", action="append", choices=["torch", "tf"])
+    p_bench.add_argument("--sizes", help="comma-separated element counts, e.g. 1000,4000000")
+    p_bench.add_argument("--quick", action="store_true", help="fewer sizes and repeats")
+    p_bench.add_argument("--out", default="bench-out", help="bench.json and plots go here")
+    p_bench.set_defaults(func=_cmd_bench)
+
+    p_parity = sub.add_parser("parity", help="measure framework built-ins against their specs")
+    p_parity.add_argument("--out", default="conformance/report", help="parity.md/json go here")
+    p_parity.set_defaults(func=_cmd_parity)
+
+    p_port = sub.add_parser("port", help="the xact spec and the other framework's call for a built-in")
+    p_port.add_argument("call", help='a built-in call as written in a model, e.g. "torch.nn.LeakyReLU()"')
+    p_port.set_defaults(func=_cmd_port)
     return parser
 
 
