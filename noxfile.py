@@ -57,3 +57,10 @@ def conformance(session: nox.Session) -> None:
     _install(session, "conformance", FRAMEWORKS["torch+tf"])
     out = os.environ.get("XACT_REPORT_DIR", "conformance/report")
     session.run("python", "conformance/run.py", "--out", out, *session.posargs, env=QUIET_TF)
+
+
+@nox.session(default=False)
+def bench(session: nox.Session) -> None:
+    """Time native, bridge and built-in forward+backward; writes bench-out/ (posargs: xact bench options)."""
+    _install(session, "conformance", FRAMEWORKS["torch+tf"])
+    session.run("python", "-m", "xact", "bench", "--out", "bench-out", *session.posargs, env=QUIET_TF)
