@@ -108,17 +108,39 @@ def test_unregister_removes_aliases(fresh_name):
     assert fresh_name + "_b" not in xact.names(include_aliases=True)
 
 
-def test_grad_arity_is_checked_at_call(fresh_name):
-    import xact.numpy as xnp
+BAD_SPECS = {
+    "fn without x": (lambda xp=np: 1.0, lambda x, xp=np: x, "raised TypeError"),
+    "fn raises": (lambda x, xp=np: xp.no_such_function(x), lambda x, xp=np: x, "raised AttributeError"),
+    "grad not elementwise": (_fn, lambda x, xp=np: x[:2], "elementwise"),
+    "promotes to float64": (lambda x, xp=np: np.float64(2.0) * x, lambda x, xp=np: 2.0 + 0 * x, "float64"),
+    "complex result": (lambda x, xp=np: x + 1j, lambda x, xp=np: 1.0 + 0 * x, "real numbers"),
+}
 
-    xact.define(
-        fresh_name,
-        fn=lambda x, beta=1.0, xp=np: beta * x,
-        grad=lambda x, beta=1.0, xp=np: beta + 0 * x,  # forgot d/dbeta
-        params={"beta": 1.0},
-    )
+
+@pytest.mark.parametrize("case", BAD_SPECS, ids=list(BAD_SPECS))
+def test_malformed_spec_is_refused_at_define_and_registry_unchanged(fresh_name, case):
+    fn, grad, message = BAD_SPECS[case]
+    before = xact.names(include_aliases=True)
+    with pytest.raises(xact.SpecError, match=message):
+        xact.define(fresh_name, fn=fn, grad=grad, aliases=(fresh_name + "_b",))
+    assert xact.names(include_aliases=True) == before
+
+
+def test_grad_arity_is_checked_at_define(fresh_name):
     with pytest.raises(xact.SpecError, match="2 partials"):
-        xnp.grad(fresh_name, np.ones(3))
+        xact.define(
+            fresh_name,
+            fn=lambda x, beta=1.0, xp=np: beta * x,
+            grad=lambda x, beta=1.0, xp=np: beta + 0 * x,  # forgot d/dbeta
+            params={"beta": 1.0},
+        )
+    assert fresh_name not in xact.names()
+
+
+def test_nan_for_finite_input_warns(fresh_name):
+    with pytest.warns(xact.XactWarning, match="NaN"):
+        xact.define(fresh_name, fn=lambda x, xp=np: xp.log(x), grad=lambda x, xp=np: 1.0 / x)
+    assert fresh_name in xact.names()
 
 
 def test_every_catalogue_spec_is_documented():

@@ -24,6 +24,7 @@ from xact.errors import (
     UnknownActivationError,
     XactError,
     XactTypeError,
+    XactWarning,
 )
 from xact.spec import Spec, Twin, aliases, define, get, names, unregister
 
@@ -40,6 +41,7 @@ __all__ = [
     "UnknownActivationError",
     "XactError",
     "XactTypeError",
+    "XactWarning",
     "aliases",
     "define",
     "get",

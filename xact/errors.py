@@ -42,3 +42,7 @@ class ModeError(XactError, ValueError):
 
 class ConformanceError(XactError, AssertionError):
     """Raised by ``xact.testing.assert_conforms`` with a readable diff."""
+
+
+class XactWarning(UserWarning):
+    """A spec or call that works but probably does not do what was meant."""

@@ -93,21 +93,24 @@ _LOCK = threading.RLock()
 _SPECS: dict[str, Spec] = {}
 _ALIASES: dict[str, str] = {}
 _CATALOGUE_LOADED = False
+_LOADING_CATALOGUE = False
 
 
 def _ensure_catalogue() -> None:
-    global _CATALOGUE_LOADED
+    global _CATALOGUE_LOADED, _LOADING_CATALOGUE
     if _CATALOGUE_LOADED:
         return
     with _LOCK:
         if _CATALOGUE_LOADED:
             return
-        _CATALOGUE_LOADED = True  # set first: the catalogue itself calls define()
+        _CATALOGUE_LOADED = _LOADING_CATALOGUE = True  # first: the catalogue calls define()
         try:
             import xact.catalogue  # noqa: F401  (registers on import)
         except BaseException:
             _CATALOGUE_LOADED = False
             raise
+        finally:
+            _LOADING_CATALOGUE = False
 
 
 def _accepts(fn: Callable[..., Any], name: str) -> bool | None:
@@ -237,6 +240,10 @@ def define(
         tolerances=MappingProxyType(dict(tolerances or {})),
         takes_xp=fn_xp,
     )
+    if not _LOADING_CATALOGUE:  # the catalogue is checked by its tests and conformance
+        from xact._probe import probe  # imports NumPy; kept out of `import xact`
+
+        probe(spec)  # before registering: a failed define leaves the registry as it was
     _ensure_catalogue()  # so a user name cannot shadow a catalogue name
     with _LOCK:
         _register(spec, replace=replace)

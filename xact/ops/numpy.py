@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 
+@functools.cache
 def _special(name: str) -> Any:
     try:
         import scipy.special
@@ -61,8 +62,6 @@ class Namespace:
 
     def __init__(self, dtype: Any) -> None:
         self.dtype = np.dtype(dtype)
-        self._erf = _special("erf")
-        self._erfc = _special("erfc")
 
     def _cast(self, v: Any) -> Any:
         a = np.asarray(v)
@@ -72,10 +71,10 @@ class Namespace:
         return self._cast(v)
 
     def erf(self, x: Any) -> Any:
-        return self._cast(self._erf(x))
+        return self._cast(_special("erf")(x))
 
     def erfc(self, x: Any) -> Any:
-        return self._cast(self._erfc(x))
+        return self._cast(_special("erfc")(x))
 
     def power(self, a: Any, b: Any) -> Any:
         return self._cast(np.power(a, b))
