@@ -238,7 +238,7 @@ def _check_param(spec: Spec, name: str, value: Any, x: tf.Tensor) -> tf.Tensor |
         ) from None
     if not value.dtype.is_floating:
         raise ParameterError(
-            f"{spec.name!r}: parameter {name!r} must be a floating tensor, got {value.dtype.name}"
+            f"{spec.name!r}: parameter {name!r} must be a number or a floating tensor, got {value.dtype.name}"
         )
     if x.shape.is_fully_defined() and value.shape.is_fully_defined():
         try:

@@ -263,7 +263,7 @@ def _check_param(spec: Spec, name: str, value: Any, x: torch.Tensor) -> torch.Te
     if isinstance(value, torch.Tensor):
         if not value.is_floating_point():
             raise ParameterError(
-                f"{spec.name!r}: parameter {name!r} must be a floating tensor, got {value.dtype}"
+                f"{spec.name!r}: parameter {name!r} must be a number or a floating tensor, got {value.dtype}"
             )
         if value.device != x.device:
             raise ParameterError(
@@ -283,7 +283,7 @@ def _check_param(spec: Spec, name: str, value: Any, x: torch.Tensor) -> torch.Te
     if isinstance(value, Real) and not isinstance(value, bool):
         return float(value)
     raise ParameterError(
-        f"{spec.name!r}: parameter {name!r} must be a number or a torch.Tensor, "
+        f"{spec.name!r}: parameter {name!r} must be a number or a floating torch.Tensor, "
         f"got {type(value).__name__}"
     )
 
@@ -292,6 +292,11 @@ def _run(call: Call, x: Any) -> torch.Tensor:
     spec = call.spec
     x = _check_input(spec, x)
     params = [_check_param(spec, n, call.params[n], x) for n in spec.param_names]
+    if not call.native and x.device.type == "meta":
+        raise ModeError(
+            f"{spec.name!r}: the NumPy bridge (mode='numpy') cannot read a tensor on the "
+            "'meta' device (it has no data); use mode='native' for shape propagation"
+        )
     if call.native:
         return _Native.apply(x, spec, *params)  # type: ignore[no-any-return]
     # Numbers travel as float64 0-d tensors (no rounding before the compute dtype).
