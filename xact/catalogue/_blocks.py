@@ -124,3 +124,75 @@ def log1p_minus_ratio(w: Any, xp: Any = np) -> Any:
     wl = xp.maximum(w, 1.0)
     large = xp.log1p(wl) - (1.0 - 1.0 / (1.0 + wl))
     return xp.where(w > 1.0, large, moderate)
+
+
+def _split_constant(xp: Any) -> float:
+    """Veltkamp's 2^ceil(p/2) + 1 for the namespace's precision p."""
+    p = xp.finfo().nmant + 1
+    return float(2 ** ((p + 1) // 2) + 1)
+
+
+def _split(a: Any, xp: Any) -> tuple[Any, Any]:
+    if isinstance(a, float):  # a Python constant: split it in the working dtype, not in float64
+        t = xp.finfo().dtype.type
+        a = t(a)
+        c = t(_split_constant(xp)) * a
+        hi = c - (c - a)
+        return float(hi), float(a - hi)
+    c = _split_constant(xp) * a
+    hi = c - (c - a)
+    return hi, a - hi
+
+
+def two_prod(a: Any, b: Any, xp: Any = np) -> tuple[Any, Any]:
+    """(p, e) with p = fl(a*b) and p + e = a*b exactly (Dekker), for |a|, |b| well inside the range."""
+    p = a * b
+    ah, al = _split(a, xp)
+    bh, bl = _split(b, xp)
+    return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
+
+
+def scale_exact(c: float, x: Any, xp: Any = np) -> tuple[Any, Any]:
+    """(hi, lo) with hi + lo = c * x to about twice the working precision, c a Python float.
+
+    The constant is split at the working precision first (c = c_hi + c_lo), so
+    its own rounding does not leak into a result that amplifies it (e^(c x)
+    for large |c x|). Keep |x| well inside the range (clamp first).
+    """
+    c_hi = float(np.asarray(c, dtype=xp.finfo().dtype))
+    hi, lo = two_prod(x, c_hi, xp)
+    return hi, lo + (c - c_hi) * x
+
+
+def two_sum(a: Any, b: Any) -> tuple[Any, Any]:
+    """(s, e) with s = fl(a + b) and s + e = a + b exactly (Knuth)."""
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+def _split_constant_value(c: Any, xp: Any) -> tuple[Any, Any]:
+    """A coefficient as hi + lo at the working precision (a tensor is its own hi)."""
+    if isinstance(c, float):
+        hi = float(np.asarray(c, dtype=xp.finfo().dtype))
+        return hi, c - hi
+    return c, 0.0
+
+
+def polyval_compensated(coefficients: tuple[Any, ...], x: Any, xp: Any = np) -> Any:
+    """c0 + c1 x + ... by compensated Horner (Graillat et al.): as accurate as Horner in twice
+    the precision, so a polynomial keeps its relative accuracy next to its roots.
+
+    Coefficients (ascending) may be Python floats (split at the working
+    precision, so their own rounding does not count) or arrays. Keep |x|
+    moderate (the products are split).
+    """
+    hi, lo = _split_constant_value(coefficients[-1], xp)
+    h = xp.full_like(x, 0.0) + hi
+    err = xp.full_like(x, 0.0) + lo
+    for c in reversed(coefficients[:-1]):
+        c_hi, c_lo = _split_constant_value(c, xp)
+        p, pe = two_prod(h, x, xp)
+        h, se = two_sum(p, c_hi)
+        err = err * x + (pe + se + c_lo)
+    return h + err

@@ -37,20 +37,25 @@ def spiky(x: Any, xp: Any = np) -> Any:
 
     Conventions: at integers (r = 0) the derivative is 1; at the jumps
     x = k + 1/2 the function is left-continuous (f = 1/2) and f' = 1.
-    ``x mod 1`` follows NumPy's ``remainder`` (result has the divisor's sign).
+    ``x mod 1`` is x - floor(x) (NumPy's ``remainder``), evaluated exactly:
+    the branch is chosen on x <= floor(x) + 1/2. Every float beyond 2^53 is
+    an integer, where f = 0, so f(+-inf) = 0 and f'(+-inf) = 0 are taken as
+    the limits.
 
     Example:
         >>> import numpy as np, xact.numpy as xnp
         >>> xnp.spiky(np.array([0.25, 0.75, 1.5]))
         array([0.25, 0.  , 0.5 ])
     """
-    r = xp.remainder(x, 1.0)
-    return xp.where(r > 0.5, 0.0, r)  # not `r <= 0.5`: NaN must stay NaN
+    fl = xp.floor(x)
+    # x - floor(x) rounds up to 1/2 just below k + 1, so the branch is chosen on
+    # x <= floor(x) + 1/2, which is exact; x - floor(x) is then exact too.
+    tooth = xp.where(x > fl + 0.5, 0.0, x - fl)  # not `<=`: NaN must stay NaN
+    return xp.where(xp.isinf(x), 0.0, tooth)
 
 
 def d_spiky(x: Any, xp: Any = np) -> Any:
-    r = xp.remainder(x, 1.0)
-    return xp.where(r > 0.5, 0.0, 1.0)
+    return xp.where((x > xp.floor(x) + 0.5) | xp.isinf(x), 0.0, 1.0)
 
 
 define("square", fn=square, grad=d_square, family="classic")

@@ -121,6 +121,9 @@ def hard_sigmoid_onnx(x: Any, alpha: float = 0.2, beta: float = 0.5, xp: Any = n
     Derivatives, with v = alpha x + beta and "inside" meaning 0 < v < 1:
     df/dx = alpha, df/d(alpha) = x, df/d(beta) = 1 inside; all 0 outside.
     Convention at the kinks (v = 0 and v = 1): every partial is 0.
+    Careful form: alpha x is formed exactly (double-word product, the constant
+    split at the working precision), so v does not cancel near 0 and the
+    pieces switch where the exact v crosses 0 and 1.
     Reference: Courbariaux et al., "BinaryConnect" (2015); ONNX HardSigmoid.
 
     Example:
@@ -128,11 +131,23 @@ def hard_sigmoid_onnx(x: Any, alpha: float = 0.2, beta: float = 0.5, xp: Any = n
         >>> xnp.hard_sigmoid_onnx(np.array([-5.0, 0.0, 1.0]))
         array([0. , 0.5, 0.7])
     """
-    return _blocks.hard_clip(alpha * x + beta, 0.0, 1.0, xp)
+    return _blocks.hard_clip(_affine(x, alpha, beta, xp), 0.0, 1.0, xp)
+
+
+def _affine(x: Any, alpha: Any, beta: Any, xp: Any) -> Any:
+    """alpha x + beta with alpha x exact as a double-word product, so no cancellation near v = 0."""
+    big = xp.abs(x) > 1e30  # the product is saturated there; keep the split from overflowing
+    xm = xp.where(big, 0.0, x)
+    if isinstance(alpha, float):
+        hi, lo = _blocks.scale_exact(alpha, xm, xp)
+    else:
+        hi, lo = _blocks.two_prod(alpha, xm, xp)
+    s, e = _blocks.two_sum(hi, beta)
+    return xp.where(big, alpha * x + beta, s + (e + lo))
 
 
 def d_hard_sigmoid_onnx(x: Any, alpha: float = 0.2, beta: float = 0.5, xp: Any = np) -> Any:
-    v = alpha * x + beta
+    v = _affine(x, alpha, beta, xp)
     inside = (v > 0.0) & (v < 1.0)
     return xp.where(inside, alpha, 0.0), xp.where(inside, x, 0.0), xp.where(inside, 1.0, 0.0)
 
@@ -156,7 +171,7 @@ def sparse_sigmoid(x: Any, xp: Any = np) -> Any:
 
 
 def d_sparse_sigmoid(x: Any, xp: Any = np) -> Any:
-    return d_hard_sigmoid_onnx(x, 0.5, 0.5, xp)[0]
+    return 0.5 * _blocks.hard_clip_inside(x, -1.0, 1.0, xp)
 
 
 def sparse_plus(x: Any, xp: Any = np) -> Any:

@@ -41,7 +41,9 @@ def d_prelu(x: Any, weight: float = 0.25, xp: Any = np) -> Any:
 def swish_beta(x: Any, beta: float = 1.0, xp: Any = np) -> Any:
     """Swish with a trainable beta: f(x) = x * sigmoid(beta x).
 
-    Careful form: the careful sigmoid; f = 0 where beta x = -inf.
+    Careful form: the careful sigmoid of beta x formed as an exact double-word
+    product (the sigmoid's tail amplifies the rounding of beta x by |beta x|);
+    f = 0 where beta x = -inf.
     Derivatives, with z = beta x and s = sigmoid(z):
     df/dx = s + z s(1 - s); df/d(beta) = x^2 s(1 - s), evaluated as
     x (x s(1 - s)) so that nothing overflows before s(1 - s) underflows; the
@@ -56,13 +58,39 @@ def swish_beta(x: Any, beta: float = 1.0, xp: Any = np) -> Any:
         array([0., 1.])
     """
     z = beta * x
-    return xp.where(z == -xp.inf, 0.0, x * _blocks.sigmoid(z, xp))
+    s, _ = _sigmoid_of_product(beta, x, xp)
+    return xp.where(z == -xp.inf, 0.0, x * s)
+
+
+# Beyond |beta x| = 800 the sigmoid is saturated in every dtype.
+_SATURATED = 800.0
+
+
+def _sigmoid_of_product(beta: Any, x: Any, xp: Any) -> tuple[Any, Any]:
+    """sigmoid(beta x) and its derivative, with beta x formed exactly as hi + lo.
+
+    sigmoid(z) ~ e^z for z -> -inf amplifies the rounding of z = beta x by |z|;
+    a first-order correction in lo removes it: s(hi + lo) = s(hi) + s'(hi) lo,
+    s'(hi + lo) = s'(hi) (1 + (1 - 2 s(hi)) lo). With beta = 1, lo = 0.
+    """
+    z = beta * x
+    moderate = xp.abs(z) < _SATURATED
+    xm = xp.where(moderate, x, 0.0)
+    if isinstance(beta, float):
+        hi, lo = _blocks.scale_exact(beta, xm, xp)
+    else:
+        hi, lo = _blocks.two_prod(beta, xm, xp)
+    s0 = _blocks.sigmoid(hi, xp)
+    sp0 = _blocks.sigmoid_prime(hi, xp)
+    s = xp.where(moderate, s0 + sp0 * lo, _blocks.sigmoid(z, xp))
+    sp = xp.where(moderate, sp0 * (1.0 + (1.0 - 2.0 * s0) * lo), _blocks.sigmoid_prime(z, xp))
+    return s, sp
 
 
 def d_swish_beta(x: Any, beta: float = 1.0, xp: Any = np) -> Any:
     z = beta * x
-    sp = _blocks.sigmoid_prime(z, xp)
-    dx = _blocks.sigmoid(z, xp) + _blocks.times_vanishing(z, sp, xp)
+    s, sp = _sigmoid_of_product(beta, x, xp)
+    dx = s + _blocks.times_vanishing(z, sp, xp)
     dbeta = _blocks.times_vanishing(x, _blocks.times_vanishing(x, sp, xp), xp)
     return dx, dbeta
 
@@ -72,7 +100,8 @@ def snake(x: Any, alpha: float = 1.0, xp: Any = np) -> Any:
 
     f(+-inf) = +-inf; alpha = 0 is excluded (the limit there is x).
     Derivatives: df/dx = 1 + sin(2 alpha x);
-    df/d(alpha) = (z sin 2z - sin^2 z) / alpha^2 with z = alpha x. At +-inf
+    df/d(alpha) = (z sin 2z - sin^2 z) / alpha^2 with z = alpha x (sin 2z as
+    2 sin z cos z, which cannot overflow). At +-inf
     the derivatives have no limit and are NaN. Smooth everywhere.
     Reference: Liu Ziyin, Hartwig & Ueda, "Neural Networks Fail to Learn
     Periodic Functions and How to Fix It" (NeurIPS 2020).
@@ -87,8 +116,9 @@ def snake(x: Any, alpha: float = 1.0, xp: Any = np) -> Any:
 
 def d_snake(x: Any, alpha: float = 1.0, xp: Any = np) -> Any:
     z = alpha * x
-    dalpha = (z * xp.sin(2.0 * z) - xp.square(xp.sin(z))) / (alpha * alpha)
-    return 1.0 + xp.sin(2.0 * z), dalpha
+    sz, cz = xp.sin(z), xp.cos(z)
+    sin2z = 2.0 * sz * cz  # not sin(2z): 2z may overflow where z does not
+    return 1.0 + sin2z, (z * sin2z - xp.square(sz)) / (alpha * alpha)
 
 
 def soft_exponential(x: Any, alpha: float = 0.0, xp: Any = np) -> Any:
@@ -118,8 +148,17 @@ def soft_exponential(x: Any, alpha: float = 0.0, xp: Any = np) -> Any:
     a_pos = xp.where(alpha > 0, alpha, 1.0)
     a_neg = xp.where(alpha < 0, alpha, -1.0)
     exp_branch = xp.expm1(a_pos * x) / a_pos + a_pos
-    log_branch = -xp.log1p(-a_neg * (x + a_neg)) / a_neg
+    log_branch = -xp.log1p(_soft_exponential_w(x, alpha, a_neg, xp)) / a_neg
     return xp.where(alpha > 0, exp_branch, xp.where(alpha < 0, log_branch, x))
+
+
+def _soft_exponential_w(x: Any, alpha: Any, a_neg: Any, xp: Any) -> Any:
+    """w = -alpha (x + alpha) where alpha < 0 and the log's argument 1 + w is positive; else NaN.
+
+    Outside the domain (and off the alpha < 0 branch, as 0) nothing divides by 0.
+    """
+    w = -a_neg * (x + a_neg)
+    return xp.where(alpha < 0, xp.where(w > -1.0, w, xp.nan), 0.0)
 
 
 def d_soft_exponential(x: Any, alpha: float = 0.0, xp: Any = np) -> Any:
@@ -127,7 +166,7 @@ def d_soft_exponential(x: Any, alpha: float = 0.0, xp: Any = np) -> Any:
     a_pos = xp.where(alpha > 0, alpha, 1.0)
     a_neg = xp.where(alpha < 0, alpha, -1.0)
     u = a_pos * x
-    w = -a_neg * (x + a_neg)
+    w = _soft_exponential_w(x, alpha, a_neg, xp)
     inv = 1.0 / (1.0 + w)
     dx = xp.where(alpha > 0, xp.exp(u), xp.where(alpha < 0, inv, 1.0))
     d_pos = _blocks.u_exp_minus_expm1(u, xp) / (a_pos * a_pos) + 1.0
@@ -246,13 +285,17 @@ _RATIONAL = {"p0": 0.0218, "p1": 0.5, "p2": 1.5957, "p3": 1.1915, "q0": 1.0, "q1
 
 
 def _rational_parts(x: Any, p0: Any, p1: Any, p2: Any, p3: Any, q0: Any, q1: Any, q2: Any, xp: Any) -> tuple[Any, ...]:
-    """(f, f', [x^k/Q for k = 0..3]) in the direct form for |x| <= 1 and divided by x^2 beyond."""
+    """(f, f', [x^k/Q for k = 0..3], g) in the direct form for |x| <= 1 and divided by x^2 beyond.
+
+    g is f x / Q for |x| <= 1 and f / (x Qn) beyond (Qn = Q / x^2), the factor
+    that the q-partials need without forming inf * 0 at +-inf.
+    """
     big = xp.abs(x) > 1.0
     xs = xp.where(big, 0.0, x)
     u = 1.0 / xp.where(big, x, 1.0)  # 0 at +-inf
     xb = xp.where(big, x, 1.0)
     # |x| <= 1: P, Q, P', Q' as written.
-    p = ((p3 * xs + p2) * xs + p1) * xs + p0
+    p = _blocks.polyval_compensated((p0, p1, p2, p3), xs, xp)  # P has three roots in [-1, 0]
     q = (q2 * xs + q1) * xs + q0
     dp = (3.0 * p3 * xs + 2.0 * p2) * xs + p1
     dq = 2.0 * q2 * xs + q1
@@ -261,7 +304,9 @@ def _rational_parts(x: Any, p0: Any, p1: Any, p2: Any, p3: Any, q0: Any, q1: Any
     qn = q2 + (q1 + q0 * u) * u
     p1n = 3.0 * p3 + (2.0 * p2 + p1 * u) * u
     pq1 = p3 * (2.0 * q2 + q1 * u) + (p2 + (p1 + p0 * u) * u) * (2.0 * q2 + q1 * u) * u
-    f = xp.where(big, pn / qn, p / q)
+    rest = p2 + (p1 + p0 * u) * u  # pn = p3 x + rest; pn u = p3 + rest u is finite at +-inf
+    f = xp.where(big, xb * (p3 / qn) + rest / qn, p / q)
+    fu = xp.where(big, (p3 + rest * u) / xp.square(qn), xs * p / xp.square(q))  # f x^-1 / Qn, f / Q
     df = xp.where(big, (p1n * qn - pq1) / xp.square(qn), (dp * q - p * dq) / xp.square(q))
     powers = (
         xp.where(big, xp.square(u) / qn, 1.0 / q),
@@ -269,7 +314,7 @@ def _rational_parts(x: Any, p0: Any, p1: Any, p2: Any, p3: Any, q0: Any, q1: Any
         xp.where(big, 1.0 / qn, xp.square(xs) / q),
         xp.where(big, xb / qn, xs * xp.square(xs) / q),
     )
-    return f, df, powers
+    return f, df, powers, fu
 
 
 def rational(
@@ -288,8 +333,12 @@ def rational(
     P(x) = p0 + p1 x + p2 x^2 + p3 x^3, Q(x) = q0 + q1 x + q2 x^2, initialised
     (the defaults) to Boullé et al.'s best rational approximation of ReLU on
     [-1, 1]: P = 0.0218 + 0.5 x + 1.5957 x^2 + 1.1915 x^3, Q = 1 + 2.383 x^2.
-    Careful form: for |x| > 1 numerator and denominator are divided by x^2
-    and written in u = 1/x, so nothing overflows and f(+-inf) = +-inf.
+    Careful form: for |x| <= 1 the numerator is evaluated by compensated
+    Horner with the coefficients split at the working precision (P has three
+    roots in [-1, 0] at the defaults, where plain Horner and the float32
+    rounding of 1.1915 etc. would leave few correct digits); for |x| > 1
+    numerator and denominator are divided by x^2 and written in u = 1/x, so
+    nothing overflows and f(+-inf) = +-inf.
     Derivatives: df/dx = (P'Q - PQ')/Q^2 (in the same scaled form for |x| > 1,
     where the products x * u are simplified to 1 by hand);
     df/dp_k = x^k / Q; df/dq_k = -f x^k / Q. Smooth wherever Q != 0.
@@ -315,9 +364,15 @@ def d_rational(
     q2: float = _RATIONAL["q2"],
     xp: Any = np,
 ) -> Any:
-    f, df, powers = _rational_parts(x, p0, p1, p2, p3, q0, q1, q2, xp)
-    dq = tuple(-f * pk for pk in powers[:3])
-    return (df, *powers, *dq)
+    f, df, powers, g = _rational_parts(x, p0, p1, p2, p3, q0, q1, q2, xp)
+    big = xp.abs(x) > 1.0
+    u = 1.0 / xp.where(big, x, 1.0)
+    xs = xp.where(big, 0.0, x)
+    # df/dq_k = -f x^k / Q: q0 -> -f/Q, q1 -> -f x/Q, q2 -> -f x^2/Q (scaled forms for |x| > 1)
+    dq0 = xp.where(big, -g * u, -f * powers[0])
+    dq1 = xp.where(big, -g, -g)
+    dq2 = xp.where(big, -f * powers[2], -g * xs)
+    return (df, *powers[:4], dq0, dq1, dq2)
 
 
 define(

@@ -26,7 +26,8 @@ _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 def serf(x: Any, xp: Any = np) -> Any:
     """Serf: f(x) = x * erf(softplus(x)).
 
-    Careful form: the careful softplus; f(-inf) = 0.
+    Careful form: the careful softplus, clamped at 10 inside erf (where erf
+    is 1 in every dtype); f(-inf) = 0.
     Derivative: f'(x) = erf(p) + x * (2/sqrt(pi)) e^(-p^2) sigmoid(x),
     p = softplus(x); the second term is 0 at +-inf. Smooth everywhere.
     Reference: Nag & Bhattacharyya, "SERF: Towards better training of deep
@@ -37,13 +38,22 @@ def serf(x: Any, xp: Any = np) -> Any:
         >>> round(float(xnp.serf(np.array(1.0))), 6)
         0.954693
     """
-    return _blocks.zero_at_neg_inf(x, x * xp.erf(_blocks.softplus(x, xp)), xp)
+    return _blocks.zero_at_neg_inf(x, x * xp.erf(_serf_inner(x, xp)), xp)
+
+
+# erf(p) rounds to 1 for p >= 6 in float64; clamping p also avoids tf.math.erf's
+# NaN for float64 arguments beyond ~1e155.
+_ERF_SATURATES = 10.0
+
+
+def _serf_inner(x: Any, xp: Any) -> Any:
+    return xp.minimum(_blocks.softplus(x, xp), _ERF_SATURATES)
 
 
 def d_serf(x: Any, xp: Any = np) -> Any:
     p = _blocks.softplus(x, xp)
     gate = _TWO_OVER_SQRT_PI * xp.exp(-xp.square(p)) * _blocks.sigmoid(x, xp)
-    return xp.erf(p) + _blocks.times_vanishing(x, gate, xp)
+    return xp.erf(_serf_inner(x, xp)) + _blocks.times_vanishing(x, gate, xp)
 
 
 def _smish_parts(x: Any, xp: Any) -> tuple[Any, Any, Any]:
@@ -107,7 +117,8 @@ _TANHEXP_CLIP = 10.0
 def tanhexp(x: Any, xp: Any = np) -> Any:
     """TanhExp: f(x) = x * tanh(e^x).
 
-    f(-inf) = 0 and f(inf) = inf (tanh(inf) = 1).
+    Careful form: e^x is clamped at e^10, where tanh(e^x) is 1 in every dtype
+    (tanh(e^x) never overflows); f(-inf) = 0 and f(inf) = inf.
     Derivative: f'(x) = tanh(e^x) + x e^x sech^2(e^x), with the careful
     sech^2 and e^x clipped at e^10 (where the term is below every dtype's
     smallest number); the second term is 0 at +-inf. Smooth everywhere.
@@ -119,12 +130,12 @@ def tanhexp(x: Any, xp: Any = np) -> Any:
         >>> round(float(xnp.tanhexp(np.array(1.0))), 6)
         0.991329
     """
-    return _blocks.zero_at_neg_inf(x, x * xp.tanh(xp.exp(x)), xp)
+    return _blocks.zero_at_neg_inf(x, x * xp.tanh(xp.exp(xp.minimum(x, _TANHEXP_CLIP))), xp)
 
 
 def d_tanhexp(x: Any, xp: Any = np) -> Any:
     e = xp.exp(xp.minimum(x, _TANHEXP_CLIP))
-    return xp.tanh(xp.exp(x)) + _blocks.times_vanishing(x, e * _blocks.sech2(e, xp), xp)
+    return xp.tanh(e) + _blocks.times_vanishing(x, e * _blocks.sech2(e, xp), xp)
 
 
 def lisht(x: Any, xp: Any = np) -> Any:
@@ -280,6 +291,9 @@ def d_bent_identity(x: Any, xp: Any = np) -> Any:
 def gaussian(x: Any, xp: Any = np) -> Any:
     """Gaussian: f(x) = e^(-x^2).
 
+    Careful form: x^2 is formed exactly as s + e (Dekker's product) and
+    e^(-x^2) = e^-s (1 - e), so the rounding of x^2 (which e^(-x^2) would
+    amplify by x^2) does not enter.
     Derivative: f'(x) = -2x e^(-x^2) (0 at +-inf). Smooth everywhere.
     Reference: the Gaussian of RBF networks (Broomhead & Lowe, 1988) and of
     activation-function surveys.
@@ -289,27 +303,48 @@ def gaussian(x: Any, xp: Any = np) -> Any:
         >>> xnp.gaussian(np.array([0.0]))
         array([1.])
     """
-    return xp.exp(-xp.square(x))
+    return _exp_neg_square(x, xp)
 
 
 def d_gaussian(x: Any, xp: Any = np) -> Any:
-    return -2.0 * _blocks.times_vanishing(x, xp.exp(-xp.square(x)), xp)
+    return -2.0 * _blocks.times_vanishing(x, _exp_neg_square(x, xp), xp)
+
+
+def _exp_neg_square(x: Any, xp: Any) -> Any:
+    """e^(-x^2) with x^2 = s + e exactly (Dekker), as e^-s (1 - e); 0 beyond |x| = 40."""
+    xc = xp.clip(x, -40.0, 40.0)
+    s, e = _blocks.two_prod(xc, xc, xp)
+    return xp.where(xp.abs(x) > 40.0, 0.0, xp.exp(-s) * (1.0 - e))
 
 
 def _sinpi_cospi(x: Any, xp: Any) -> tuple[Any, Any]:
     """sin(pi x) and cos(pi x) with exact argument reduction (x mod 2 is exact).
 
-    The reduced argument t lies in [-1/2, 1/2] before it is multiplied by pi,
+    Both are reduced from |x| (the remainder of a non-negative number is
+    exact; for a tiny negative x, x mod 2 would round to 2). The reduced
+    argument t lies in [-1/2, 1/2] before it is multiplied by pi,
     so zeros of sin and cos at (half-)integers are hit exactly and large x
     lose nothing to the rounding of pi x.
     """
-    r = xp.remainder(x, 2.0)
+    ax = xp.abs(x)
+    r = xp.remainder(ax, 2.0)  # [0, 2), exact for ax >= 0
     r = xp.where(r > 1.0, r - 2.0, r)  # (-1, 1], exact
     t = xp.where(r > 0.5, 1.0 - r, xp.where(r < -0.5, -1.0 - r, r))
     a = xp.abs(r)
-    sinpi = xp.sin(xp.pi * t)
-    cospi = xp.where(a < 0.25, xp.cos(xp.pi * a), xp.sin(xp.pi * (0.5 - a)))
+    sinpi = xp.sign(x) * _sin_pi_times(t, xp)
+    cospi = xp.where(a < 0.25, xp.cos(_PI_HI * a + _PI_LO * a), _sin_pi_times(0.5 - a, xp))
     return sinpi, cospi
+
+
+# pi as a double-word constant: in floating point _PI_LO * t is below the
+# rounding of _PI_HI * t, but the high-precision oracle then sees pi itself, so
+# the reflections sin(pi (1 - r)) = sin(pi r) above hold exactly there too.
+_PI_HI = math.pi
+_PI_LO = 1.2246467991473532e-16
+
+
+def _sin_pi_times(t: Any, xp: Any) -> Any:
+    return xp.sin(_PI_HI * t + _PI_LO * t)
 
 
 # sinc'(x) = x * sum_{k>=1} (-1)^k 2k pi^(2k) x^(2k-2) / (2k+1)! near 0, where
@@ -336,7 +371,7 @@ def sinc(x: Any, xp: Any = np) -> Any:
     """
     sinpi, _ = _sinpi_cospi(x, xp)
     xz = xp.where(x == 0, 1.0, x)
-    y = xp.where(x == 0, 1.0, sinpi / (xp.pi * xz))
+    y = xp.where(x == 0, 1.0, sinpi / (_PI_HI * xz + _PI_LO * xz))
     return xp.where(xp.isinf(x), 0.0, y)
 
 
