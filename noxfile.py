@@ -39,7 +39,7 @@ def tests(session: nox.Session, frameworks: str) -> None:
 def lint(session: nox.Session) -> None:
     """Lint with ruff (settings in pyproject.toml)."""
     session.install(*CONSTRAINTS, "ruff")
-    session.run("ruff", "check", "xact", "tests", "conformance", "noxfile.py", *session.posargs)
+    session.run("ruff", "check", "xact", "tests", "conformance", "examples", "noxfile.py", *session.posargs)
 
 
 @nox.session(default=False)
