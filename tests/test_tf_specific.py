@@ -90,3 +90,25 @@ def test_numpy_input_is_converted():
     y = xtf.apply("relu", np.array([-1.0, 2.0], np.float32))
     assert isinstance(y, tf.Tensor) and y.dtype == tf.float32
     np.testing.assert_array_equal(y.numpy(), [0.0, 2.0])
+
+
+def test_keras_config_holds_names_and_numbers_only():
+    layer = xtf.Activation("swish_beta", beta=1.5, trainable=True, param_shape=(2,))
+    config = keras.saving.serialize_keras_object(layer)
+
+    def leaves(v):
+        if isinstance(v, dict):
+            for k, item in v.items():
+                assert isinstance(k, str)
+                yield from leaves(item)
+        elif isinstance(v, (list, tuple)):
+            for item in v:
+                yield from leaves(item)
+        else:
+            yield v
+
+    assert all(v is None or isinstance(v, (str, int, float, bool)) for v in leaves(config))
+    assert config["config"]["activation"] == "swish_beta"
+    assert config["config"]["params"] == {"beta": 1.5}
+    restored = keras.saving.deserialize_keras_object(config, safe_mode=True)
+    assert isinstance(restored, xtf.Activation) and restored.param_shape == (2,)
