@@ -39,8 +39,8 @@ def spiky(x: Any, xp: Any = np) -> Any:
     x = k + 1/2 the function is left-continuous (f = 1/2) and f' = 1.
     ``x mod 1`` is x - floor(x) (NumPy's ``remainder``), evaluated exactly:
     the branch is chosen on x <= floor(x) + 1/2. Every float beyond 2^53 is
-    an integer, where f = 0, so f(+-inf) = 0 and f'(+-inf) = 0 are taken as
-    the limits.
+    an integer, where f = 0 and f' = 1, so f(+-inf) = 0 and f'(+-inf) = 1
+    are taken as the limits.
 
     Example:
         >>> import numpy as np, xact.numpy as xnp
@@ -55,7 +55,7 @@ def spiky(x: Any, xp: Any = np) -> Any:
 
 
 def d_spiky(x: Any, xp: Any = np) -> Any:
-    return xp.where((x > xp.floor(x) + 0.5) | xp.isinf(x), 0.0, 1.0)
+    return xp.where(x > xp.floor(x) + 0.5, 0.0, 1.0)
 
 
 define("square", fn=square, grad=d_square, family="classic")

@@ -239,8 +239,8 @@ define(
     family="hard",
     monotonic=True,
     twins=(
-        Twin("torch", "torch.nn.functional.hardsigmoid"),
-        Twin("torch", "torch.nn.Hardsigmoid"),
+        Twin("torch", "torch.nn.functional.hardsigmoid", {}, "backward uses 1/6 rounded to float32"),
+        Twin("torch", "torch.nn.Hardsigmoid", {}, "backward uses 1/6 rounded to float32"),
         Twin("keras", "keras.activations.hard_sigmoid"),
         Twin("onnx", "ai.onnx.HardSigmoid", {"alpha": 1.0 / 6.0, "beta": 0.5}, _ONNX + "; not its defaults"),
         Twin("jax", "jax.nn.hard_sigmoid"),

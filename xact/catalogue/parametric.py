@@ -281,30 +281,30 @@ def d_star_relu(x: Any, scale: float = _STAR_SCALE, bias: float = _STAR_BIAS, xp
 
 # Boullé et al.'s type-(3, 2) initialisation, the best rational approximation
 # of ReLU on [-1, 1]: P = 1.1915 x^3 + 1.5957 x^2 + 0.5 x + 0.0218, Q = 2.383 x^2 + 1.
+_RATIONAL_SCALED_FROM = 1e6
 _RATIONAL = {"p0": 0.0218, "p1": 0.5, "p2": 1.5957, "p3": 1.1915, "q0": 1.0, "q1": 0.0, "q2": 2.383}
 
 
 def _rational_parts(x: Any, p0: Any, p1: Any, p2: Any, p3: Any, q0: Any, q1: Any, q2: Any, xp: Any) -> tuple[Any, ...]:
-    """(f, f', [x^k/Q for k = 0..3], g) in the direct form for |x| <= 1 and divided by x^2 beyond.
+    """(f, f', [x^k/Q for k = 0..3], g) in the direct form for |x| <= 1e6 and divided by x^2 beyond.
 
-    g is f x / Q for |x| <= 1 and f / (x Qn) beyond (Qn = Q / x^2), the factor
+    g is f x / Q for |x| <= 1e6 and f / (x Qn) beyond (Qn = Q / x^2), the factor
     that the q-partials need without forming inf * 0 at +-inf.
     """
-    big = xp.abs(x) > 1.0
+    big = xp.abs(x) > _RATIONAL_SCALED_FROM
     xs = xp.where(big, 0.0, x)
     u = 1.0 / xp.where(big, x, 1.0)  # 0 at +-inf
     xb = xp.where(big, x, 1.0)
-    # |x| <= 1: P, Q, P', Q' as written.
+    # |x| <= 1e6: P, Q, P', Q' as written (x^3 <= 1e18 fits every compute dtype).
     p = _blocks.polyval_compensated((p0, p1, p2, p3), xs, xp)  # P has three roots in [-1, 0]
     q = (q2 * xs + q1) * xs + q0
     dp = (3.0 * p3 * xs + 2.0 * p2) * xs + p1
     dq = 2.0 * q2 * xs + q1
-    # |x| > 1: everything divided by x^2, so x^3 never overflows.
-    pn = p3 * xb + p2 + (p1 + p0 * u) * u
+    # |x| > 1e6: everything divided by x^2, so x^3 never overflows.
     qn = q2 + (q1 + q0 * u) * u
     p1n = 3.0 * p3 + (2.0 * p2 + p1 * u) * u
     pq1 = p3 * (2.0 * q2 + q1 * u) + (p2 + (p1 + p0 * u) * u) * (2.0 * q2 + q1 * u) * u
-    rest = p2 + (p1 + p0 * u) * u  # pn = p3 x + rest; pn u = p3 + rest u is finite at +-inf
+    rest = p2 + (p1 + p0 * u) * u  # P/x^2 = p3 x + rest; (P/x^2) u = p3 + rest u is finite at +-inf
     f = xp.where(big, xb * (p3 / qn) + rest / qn, p / q)
     fu = xp.where(big, (p3 + rest * u) / xp.square(qn), xs * p / xp.square(q))  # f x^-1 / Qn, f / Q
     df = xp.where(big, (p1n * qn - pq1) / xp.square(qn), (dp * q - p * dq) / xp.square(q))
@@ -333,13 +333,13 @@ def rational(
     P(x) = p0 + p1 x + p2 x^2 + p3 x^3, Q(x) = q0 + q1 x + q2 x^2, initialised
     (the defaults) to Boullé et al.'s best rational approximation of ReLU on
     [-1, 1]: P = 0.0218 + 0.5 x + 1.5957 x^2 + 1.1915 x^3, Q = 1 + 2.383 x^2.
-    Careful form: for |x| <= 1 the numerator is evaluated by compensated
+    Careful form: for |x| <= 1e6 the numerator is evaluated by compensated
     Horner with the coefficients split at the working precision (P has three
     roots in [-1, 0] at the defaults, where plain Horner and the float32
-    rounding of 1.1915 etc. would leave few correct digits); for |x| > 1
+    rounding of 1.1915 etc. would leave few correct digits); for |x| > 1e6
     numerator and denominator are divided by x^2 and written in u = 1/x, so
     nothing overflows and f(+-inf) = +-inf.
-    Derivatives: df/dx = (P'Q - PQ')/Q^2 (in the same scaled form for |x| > 1,
+    Derivatives: df/dx = (P'Q - PQ')/Q^2 (in the same scaled form for |x| > 1e6,
     where the products x * u are simplified to 1 by hand);
     df/dp_k = x^k / Q; df/dq_k = -f x^k / Q. Smooth wherever Q != 0.
     Reference: Boullé, Nakatsukasa & Townsend, "Rational neural networks"
@@ -365,7 +365,7 @@ def d_rational(
     xp: Any = np,
 ) -> Any:
     f, df, powers, g = _rational_parts(x, p0, p1, p2, p3, q0, q1, q2, xp)
-    big = xp.abs(x) > 1.0
+    big = xp.abs(x) > _RATIONAL_SCALED_FROM
     u = 1.0 / xp.where(big, x, 1.0)
     xs = xp.where(big, 0.0, x)
     # df/dq_k = -f x^k / Q: q0 -> -f/Q, q1 -> -f x/Q, q2 -> -f x^2/Q (scaled forms for |x| > 1)

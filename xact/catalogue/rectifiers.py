@@ -49,6 +49,8 @@ def leaky_relu(x: Any, negative_slope: float = 0.01, xp: Any = np) -> Any:
     Derivatives: df/dx = 1 for x > 0, negative_slope for x < 0;
     df/d(negative_slope) = 0 for x > 0, x otherwise.
     Convention at the kink: f'(0) = negative_slope (as torch and TF).
+    Reference: Maas, Hannun & Ng, "Rectifier Nonlinearities Improve Neural
+    Network Acoustic Models" (2013); torch.nn.LeakyReLU, tf.nn.leaky_relu.
 
     Example:
         >>> import numpy as np, xact.numpy as xnp
@@ -150,7 +152,7 @@ def selu(x: Any, xp: Any = np) -> Any:
     Example:
         >>> import numpy as np, xact.numpy as xnp
         >>> xnp.selu(np.array([0.0, 1.0]))
-        array([0.       , 1.0507009873554805])
+        array([0.        , 1.05070099])
     """
     return SELU_SCALE * elu(x, SELU_ALPHA, xp)
 
@@ -217,7 +219,7 @@ define(
     twins=(
         Twin("torch", "torch.nn.functional.leaky_relu", {"negative_slope": 0.01}),
         Twin("torch", "torch.nn.LeakyReLU", {"negative_slope": 0.01}),
-        Twin("tf", "tf.nn.leaky_relu", {"alpha": 0.01}, "TF's default alpha is 0.2"),
+        Twin("tf", "tf.nn.leaky_relu", {"alpha": 0.01}, "TF's default alpha is 0.2; alpha is a float32 attribute"),
         Twin("keras", "keras.activations.leaky_relu", {"negative_slope": 0.01}, "Keras default is 0.2"),
         Twin("keras", "keras.layers.LeakyReLU", {"negative_slope": 0.01}, "Keras layer default is 0.3"),
         Twin("onnx", "ai.onnx.LeakyRelu", {"alpha": 0.01}, _ONNX),

@@ -22,6 +22,7 @@ def sigmoid(x: Any, xp: Any = np) -> Any:
     otherwise, so nothing overflows and small outputs keep full precision.
     Derivative: f'(x) = f(x)(1 - f(x)), computed as e / (1 + e)^2 to avoid
     the cancellation in 1 - f for large x. Smooth everywhere.
+    Reference: torch.sigmoid, tf.nn.sigmoid, keras.activations.sigmoid.
 
     Example:
         >>> import numpy as np, xact.numpy as xnp
@@ -41,6 +42,7 @@ def tanh(x: Any, xp: Any = np) -> Any:
     Derivative: f'(x) = 1 - tanh(x)^2 = sech(x)^2, computed as
     4e / (1 + e)^2 with e = e^(-2|x|), which neither cancels nor overflows.
     Smooth everywhere.
+    Reference: torch.tanh, tf.nn.tanh, keras.activations.tanh.
 
     Example:
         >>> import numpy as np, xact.numpy as xnp

@@ -29,6 +29,8 @@ def softplus(x: Any, xp: Any = np) -> Any:
     Careful form: max(x, 0) + log1p(e^-|x|), which never overflows and is
     exact to rounding for large |x|.
     Derivative: f'(x) = sigmoid(x) (the careful sigmoid). Smooth everywhere.
+    Reference: Dugas et al. (2001); tf.nn.softplus, keras.activations.softplus,
+    jax.nn.softplus, ONNX Softplus (torch.nn.Softplus is ``softplus_beta``).
 
     Example:
         >>> import numpy as np, xact.numpy as xnp
@@ -210,7 +212,7 @@ def squareplus(x: Any, b: float = 4.0, xp: Any = np) -> Any:
     Example:
         >>> import numpy as np, xact.numpy as xnp
         >>> xnp.squareplus(np.array([0.0, 1.5]))
-        array([1. , 2. ])
+        array([1., 2.])
     """
     s = _blocks.sqrt_x2_plus(x, b, xp)
     return xp.where(x >= 0, 0.5 * x + 0.5 * s, 0.5 * b / (s - x))
@@ -237,7 +239,7 @@ def quick_gelu(x: Any, xp: Any = np) -> Any:
     Example:
         >>> import numpy as np, xact.numpy as xnp
         >>> round(float(xnp.quick_gelu(np.array(1.0))), 6)
-        0.845795
+        0.845796
     """
     return swish_beta(x, _QUICK_GELU_BETA, xp)
 
@@ -297,7 +299,7 @@ define(
     twins=(
         Twin("torch", "torch.nn.functional.gelu", {"approximate": "none"}),
         Twin("torch", "torch.nn.GELU", {"approximate": "none"}),
-        Twin("tf", "tf.nn.gelu", {"approximate": False}),
+        Twin("tf", "tf.nn.gelu", {"approximate": False}, "float32-rounded constants: ~1e-9 off in float64"),
         Twin("keras", "keras.activations.gelu", {"approximate": False}),
         Twin("onnx", "ai.onnx.Gelu", {"approximate": "none"}, _ONNX + " (opset 20)"),
         Twin("jax", "jax.nn.gelu", {"approximate": False}, "JAX's default is approximate=True"),
@@ -312,7 +314,7 @@ define(
     twins=(
         Twin("torch", "torch.nn.functional.gelu", {"approximate": "tanh"}),
         Twin("torch", "torch.nn.GELU", {"approximate": "tanh"}),
-        Twin("tf", "tf.nn.gelu", {"approximate": True}),
+        Twin("tf", "tf.nn.gelu", {"approximate": True}, "float32-rounded constants: ~1e-9 off in float64"),
         Twin("keras", "keras.activations.gelu", {"approximate": True}),
         Twin("onnx", "ai.onnx.Gelu", {"approximate": "tanh"}, _ONNX + " (opset 20)"),
         Twin("jax", "jax.nn.gelu", {"approximate": True}),
