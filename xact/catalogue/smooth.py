@@ -18,7 +18,6 @@ from xact.catalogue.parametric import d_swish_beta, swish_beta
 from xact.spec import Twin, define
 
 _SQRT_HALF = math.sqrt(0.5)
-_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _GELU_CUBIC = 0.044715
 
@@ -48,7 +47,9 @@ def gelu(x: Any, xp: Any = np) -> Any:
     """GELU, exact form: f(x) = x * Phi(x) = x/2 * (1 + erf(x / sqrt 2)).
 
     Careful form: x/2 * erfc(-x / sqrt 2), which does not cancel for
-    negative x; f(-inf) = 0.
+    negative x, with -x/sqrt 2 formed exactly as h + l and erfc corrected to
+    first order in l (the tail of erfc amplifies the argument's rounding);
+    x^2 in phi likewise as an exact double-word product; f(-inf) = 0.
     Derivative: f'(x) = Phi(x) + x * phi(x), phi(x) = e^(-x^2/2) / sqrt(2 pi);
     the second term is taken as 0 at +-inf. Smooth everywhere.
     Reference: Hendrycks & Gimpel, "Gaussian Error Linear Units" (2016);
@@ -59,13 +60,41 @@ def gelu(x: Any, xp: Any = np) -> Any:
         >>> round(float(xnp.gelu(np.array(1.0))), 6)
         0.841345
     """
-    y = 0.5 * x * xp.erfc(-_SQRT_HALF * x)
+    y = 0.5 * x * _erfc_of_scaled(x, xp)
     return _blocks.zero_at_neg_inf(x, y, xp)
 
 
 def d_gelu(x: Any, xp: Any = np) -> Any:
-    phi = _INV_SQRT_2PI * xp.exp(-0.5 * xp.square(x))
-    return 0.5 * xp.erfc(-_SQRT_HALF * x) + _blocks.times_vanishing(x, phi, xp)
+    # phi(x) = c/sqrt(pi) e^(-(c x)^2) with the same c = sqrt(1/2) as the forward,
+    # (c x)^2 formed exactly; 1/sqrt(pi) as a double-word constant, so that the
+    # declared derivative is that of the forward as written, constants included.
+    xc = xp.clip(x, -_GELU_EXACT_BELOW, _GELU_EXACT_BELOW)
+    h, lo = _blocks.scale_exact(-_SQRT_HALF, xc, xp)
+    s, e = _blocks.two_prod(h, h, xp)
+    gauss = xp.exp(-s) * (1.0 - (e + 2.0 * h * lo))
+    phi = (_SQRT_HALF * _INV_SQRT_PI_HI + _SQRT_HALF * _INV_SQRT_PI_LO) * gauss
+    phi = xp.where(xp.abs(x) > _GELU_EXACT_BELOW, 0.0, phi)
+    return 0.5 * _erfc_of_scaled(x, xp) + _blocks.times_vanishing(x, phi, xp)
+
+
+_INV_SQRT_PI_HI = 0.5641895835477563  # 1/sqrt(pi) = _HI + _LO
+_INV_SQRT_PI_LO = 7.66772980658294e-18
+
+
+# erfc(-x/sqrt 2) is 0 or 2 to every dtype's precision beyond |x| = 40.
+_GELU_EXACT_BELOW = 40.0
+
+
+def _erfc_of_scaled(x: Any, xp: Any) -> Any:
+    """erfc(-x / sqrt 2) with -x/sqrt 2 = h + l exactly: erfc(h) - l (2/sqrt pi) e^(-h^2).
+
+    erfc's tail amplifies the rounding of its argument by 2 h^2 (~100x at
+    x = -7); the first-order correction in l removes it.
+    """
+    xc = xp.clip(x, -_GELU_EXACT_BELOW, _GELU_EXACT_BELOW)
+    h, lo = _blocks.scale_exact(-_SQRT_HALF, xc, xp)
+    corrected = xp.erfc(h) - lo * (2.0 * _INV_SQRT_PI_HI) * xp.exp(-xp.square(h))
+    return xp.where(xp.abs(x) > _GELU_EXACT_BELOW, xp.erfc(-_SQRT_HALF * x), corrected)
 
 
 def _gelu_tanh_inner(x: Any, xp: Any) -> Any:
