@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -51,7 +52,7 @@ __all__ = ["CheckResult", "Report", "assert_conforms", "check"]
 
 MODES: tuple[str, ...] = ("native", "numpy")
 #: Hypothesis examples per (spec, framework, mode); each example checks every property.
-PROPERTY_EXAMPLES = 20
+PROPERTY_EXAMPLES = 8
 
 
 @dataclass
@@ -690,6 +691,62 @@ def _apply_known_failures(report: Report, start: int) -> None:
             r.message = f"listed as a known failure ({kf.reason}) but passes: remove it from KNOWN_FAILURES"
 
 
+# The high-precision oracle is pure Python (mpmath) and independent of the
+# frameworks, so with two or more cores it runs in a forked worker, one spec
+# ahead of the framework checks in this process. Fork (not spawn) because
+# specs are closures that cannot be pickled; the worker is forked before any
+# framework is imported by check() and touches only NumPy and mpmath.
+_JOB: dict[str, Any] = {}
+
+
+def _oracle_job(i: int) -> tuple[str, Any, list[CheckResult], dict[str, list[str]]]:
+    spec = _JOB["specs"][i]
+    plan = _plan(spec, _JOB["dtypes"], _JOB["params"])
+    rep = Report()
+    try:
+        ref = oracles.reference(spec, plan.oracle_xs, plan.params)
+        _spec_checks(plan, ref, rep)
+    except Exception as e:
+        return "error", f"{type(e).__name__}: {e}", rep.results, rep.notes
+    payload = dict(xs=ref.xs, values=ref.values, kind=ref.kind, why=ref.why,
+                   fallback_points=ref.fallback_points, unconverged=ref.unconverged,
+                   seconds=ref.seconds, notes=ref.notes)
+    return "ok", payload, rep.results, rep.notes
+
+
+class _Oracles:
+    """Yields ``(reference, spec-level results, notes)`` per spec, in order."""
+
+    def __init__(self, specs: list[Spec], dtypes: list[str], params: Mapping[str, float] | None, jobs: int) -> None:
+        self.specs = specs
+        self._it: Any = None
+        self._pool: Any = None
+        if jobs > 1 and len(specs) > 1:
+            import multiprocessing
+
+            try:
+                ctx = multiprocessing.get_context("fork")
+            except ValueError:  # no fork on this platform: run in-process
+                ctx = None
+            if ctx is not None:
+                _JOB.update(specs=specs, dtypes=dtypes, params=params)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", DeprecationWarning)
+                    self._pool = ctx.Pool(jobs - 1)
+                self._it = self._pool.imap(_oracle_job, range(len(specs)))
+        _JOB.update(specs=specs, dtypes=dtypes, params=params)
+
+    def next(self, i: int) -> tuple[str, Any, list[CheckResult], dict[str, list[str]]]:
+        if self._it is not None:
+            return self._it.next()  # type: ignore[no-any-return]
+        return _oracle_job(i)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+
+
 def _modes_for(spec: Spec, modes: Sequence[str]) -> list[str]:
     return [m for m in modes if m == "numpy" or spec.takes_xp]
 
@@ -705,6 +762,7 @@ def check(
     properties: bool = True,
     property_examples: int = PROPERTY_EXAMPLES,
     plots: bool = False,
+    jobs: int | None = None,
 ) -> Report:
     """Run the conformance checks on one spec, several, or (``None``) the whole catalogue.
 
@@ -721,6 +779,9 @@ def check(
         properties: run the Hypothesis property checks.
         property_examples: Hypothesis examples per spec x framework x mode.
         plots: keep per-point data for :func:`xact.testing.report.write_plots`.
+        jobs: processes to use; with 2 or more the high-precision oracle runs
+            in a forked worker alongside the framework checks. Default: 2 when
+            the machine has 2 cores and 4 or more specs are checked, else 1.
 
     Returns:
         A :class:`Report`; ``report.passed`` is True only when every check passed.
@@ -737,6 +798,9 @@ def check(
         if m not in MODES:
             raise ValueError(f"unknown mode {m!r}; choose from {', '.join(MODES)}")
     report = Report()
+    if jobs is None:
+        jobs = min(2, os.cpu_count() or 1) if len(specs) >= 4 else 1
+    oracle_jobs = _Oracles(specs, dtypes, params, jobs)
     usable = []
     for f in frameworks:
         if f not in fw.FRAMEWORKS:
@@ -749,22 +813,28 @@ def check(
     report.meta.update(frameworks=usable, dtypes=dtypes, modes=modes, specs=[s.name for s in specs])
     from xact.testing.report import Progress
 
+    phases = {"oracle": 0.0, "oracle (waiting)": 0.0, "frameworks": 0.0, "properties": 0.0, "pairs": 0.0}
     oracle_sizes: list[int] = []
     oracle_seconds = 0.0
     with Progress(enabled=progress, total=len(specs)) as bar:
-        for spec in specs:
+        for k, spec in enumerate(specs):
             start = len(report.results)
             bar.start(spec.name)
             plan = _plan(spec, dtypes, params)
-            try:
-                ref = oracles.reference(spec, plan.oracle_xs, plan.params)
-            except Exception as e:
+            tp = time.perf_counter()
+            status, payload, spec_results, spec_notes = oracle_jobs.next(k)
+            report.results.extend(spec_results)
+            for nm, ns in spec_notes.items():
+                for n in ns:
+                    report.note(nm, n)
+            if status != "ok":
                 report.results.append(CheckResult(
                     name=spec.name, check="run", framework="spec", mode="-", dtype="-",
                     quantity="value", passed=False,
-                    message=f"evaluating the spec failed: {type(e).__name__}: {e}"))
+                    message=f"evaluating the spec for the reference failed: {payload}"))
                 bar.advance(spec.name, False)
                 continue
+            ref = oracles.Reference(spec=spec, params=plan.params, **payload)
             oracle_sizes.append(len(ref.xs))
             oracle_seconds += ref.seconds
             if ref.kind != "mpmath":
@@ -773,7 +843,7 @@ def check(
                             "Richardson extrapolation in float64")
             for n in ref.notes:
                 report.note(spec.name, n)
-            _spec_checks(plan, ref, report)
+            phases["oracle (waiting)" if oracle_jobs._it is not None else "oracle"] += time.perf_counter() - tp
             runs: dict[tuple[str, str, str], _Run] = {}
             dense_ref: dict[str, dict[str, np.ndarray]] = {}
             smodes = _modes_for(spec, modes)
@@ -781,20 +851,28 @@ def check(
                 report.note(spec.name, f"no requested mode can run it (modes {modes}; native needs xp)")
             for f in usable:
                 for m in smodes:
+                    tp = time.perf_counter()
                     for d in dtypes:
                         _framework_checks(plan, ref, f, m, d, report, runs, dense_ref)
+                    phases["frameworks"] += time.perf_counter() - tp
+                    tp = time.perf_counter()
                     if properties and property_examples > 0:
                         _property_checks(plan, f, m, report, property_examples)
+                    phases["properties"] += time.perf_counter() - tp
+            tp = time.perf_counter()
             _pair_checks(plan, report, runs, usable, smodes)
+            phases["pairs"] += time.perf_counter() - tp
             if plots:
                 report.plots[spec.name] = _plot_data(plan, ref, runs, dense_ref)
             _apply_known_failures(report, start)
             bar.advance(spec.name, all(r.status not in ("fail", "xpass") for r in report.results[start:]))
+    oracle_jobs.close()
     report.meta.update(
         wall_seconds=time.perf_counter() - t0,
         oracle_points_mean=float(np.mean(oracle_sizes)) if oracle_sizes else 0.0,
         oracle_points_max=int(max(oracle_sizes, default=0)),
         oracle_seconds=oracle_seconds,
+        phase_seconds={k: round(v, 2) for k, v in phases.items()},
         dense_points={d: len(inputs.points_for(d, {}).grid()) for d in dtypes},
     )
     return report

@@ -3,9 +3,10 @@
 Per dtype, every point is a value of that dtype (stored as float64, exactly):
 
 * ``dense``: the interesting range ``[-R, R]`` (R = 10, widened to cover the
-  declared kinks): for float16 and bfloat16 *every* representable value in
-  it; for float32 and float64 an even grid of :data:`DENSE_N` points plus
-  geometrically spaced points towards 0;
+  declared kinks): for bfloat16 *every* representable value with
+  ``|x| >= 1/16`` in it, for float16 every other one (about 7k values each);
+  for float32 and float64 an even grid of :data:`DENSE_N` points; in all, 257
+  geometrically spaced magnitudes from 1e-8 to 1, both signs;
 * ``magnitudes``: log-spaced magnitudes, both signs, from the smallest
   subnormal up to the dtype's largest finite value (this is where a forward
   that overflows although the function is finite shows up);
@@ -31,9 +32,9 @@ from xact.testing._floats import FORMATS, Format, round_to, ulp
 
 __all__ = ["DENSE_N", "ORACLE_DENSE", "Points", "interesting_range", "oracle_points", "points_for"]
 
-DENSE_N = 20001
-ORACLE_DENSE = 384
-MAGNITUDES_PER_SIGN = 96
+DENSE_N = 8001
+ORACLE_DENSE = 256
+MAGNITUDES_PER_SIGN = 80
 
 
 def interesting_range(kinks: dict[float, float]) -> float:
@@ -61,10 +62,18 @@ def _decode(bits: np.ndarray, dt: type | None) -> np.ndarray:
 
 
 def _dense(fmt: Format, r: float) -> np.ndarray:
-    if fmt.name in ("float16", "bfloat16"):
-        return np.unique(_all_values(fmt, r))
-    lin = np.linspace(-r, r, DENSE_N)
     geo = np.geomspace(1e-8, 1.0, 257)
+    if fmt.name in ("float16", "bfloat16"):
+        every = _all_values(fmt, r)
+        a = np.abs(every)
+        # every value with |x| >= 2**-4 (bfloat16) / every other one (float16),
+        # and log-spaced below, where the values are dense but the function dull
+        keep = a >= 2.0**-4
+        if fmt.name == "float16":
+            keep &= (np.arange(len(every)) % 2) == 0
+        small = round_to(fmt, np.concatenate([geo, -geo]))
+        return np.unique(np.concatenate([every[keep], small[np.abs(small) < 2.0**-4]]))
+    lin = np.linspace(-r, r, DENSE_N)
     pts = np.concatenate([lin, geo, -geo])
     return np.unique(round_to(fmt, pts))
 
