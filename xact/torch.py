@@ -159,67 +159,92 @@ class _Native(torch.autograd.Function):
         return (gx, None, *gps)
 
 
-# The bridge is a pair of opaque custom ops, so torch.compile and torch.export see
+# The bridge is a set of opaque custom ops, so torch.compile and torch.export see
 # one node each (no graph break into NumPy code) and fake tensors know the shape.
-# Specs are looked up by name inside the ops because custom ops take only
-# tensors, numbers and strings; every parameter travels as a tensor.
+# Custom ops take only tensors, numbers, strings and lists of those: the spec
+# travels by name, tensor parameters as a list, and number parameters in one
+# string of exact hex floats (kept as Python floats, never rounded to the input
+# dtype; a string, because autograd wants a list of numbers answered with None
+# but an empty list answered with a list). `layout` has one letter per
+# parameter slot: "t" takes the next tensor, "n" the next number.
+
+
+def _encode(params: list[Any]) -> tuple[list[torch.Tensor], str, str]:
+    tensors = [p for p in params if isinstance(p, torch.Tensor)]
+    numbers = ",".join(float(p).hex() for p in params if not isinstance(p, torch.Tensor))
+    layout = "".join("t" if isinstance(p, torch.Tensor) else "n" for p in params)
+    return tensors, numbers, layout
+
+
+def _params(spec: Spec, tensors: list[torch.Tensor], numbers: str, layout: str) -> list[Any]:
+    t = iter(tensors)
+    n = iter(float.fromhex(v) for v in numbers.split(",") if v)
+    return [next(t) if slot == "t" else next(n) for slot in layout]
 
 
 @torch.library.custom_op("xact::host_values", mutates_args=())
-def _host_values(x: torch.Tensor, name: str, params: list[torch.Tensor]) -> torch.Tensor:
+def _host_values(
+    x: torch.Tensor, name: str, tensors: list[torch.Tensor], numbers: str, layout: str
+) -> torch.Tensor:
     spec = get(name)
-    return _forward(_bridge_values, x, spec, params)
+    return _forward(_bridge_values, x, spec, _params(spec, tensors, numbers, layout))
 
 
 @_host_values.register_fake
-def _(x: torch.Tensor, name: str, params: list[torch.Tensor]) -> torch.Tensor:
+def _(x: torch.Tensor, name: str, tensors: list[torch.Tensor], numbers: str, layout: str) -> torch.Tensor:
     return torch.empty_like(x)
 
 
 @torch.library.custom_op("xact::host_partials", mutates_args=())
-def _host_partials(x: torch.Tensor, name: str, params: list[torch.Tensor]) -> list[torch.Tensor]:
+def _host_partials(
+    x: torch.Tensor, name: str, tensors: list[torch.Tensor], numbers: str, layout: str
+) -> list[torch.Tensor]:
     spec = get(name)
-    xc, pc = _in_compute(x, spec, params)
+    xc, pc = _in_compute(x, spec, _params(spec, tensors, numbers, layout))
     return _bridge_partials(spec, xc, pc)
 
 
 @_host_partials.register_fake
-def _(x: torch.Tensor, name: str, params: list[torch.Tensor]) -> list[torch.Tensor]:
-    n = 1 + len(get(name).params)
-    return [torch.empty_like(x, dtype=_compute(x.dtype)) for _ in range(n)]
+def _(x: torch.Tensor, name: str, tensors: list[torch.Tensor], numbers: str, layout: str) -> list[torch.Tensor]:
+    return [torch.empty_like(x, dtype=_compute(x.dtype)) for _ in range(1 + len(layout))]
 
 
 @torch.library.custom_op("xact::host_second", mutates_args=())
-def _host_second(x: torch.Tensor, name: str, params: list[torch.Tensor]) -> torch.Tensor:
+def _host_second(
+    x: torch.Tensor, name: str, tensors: list[torch.Tensor], numbers: str, layout: str
+) -> torch.Tensor:
     spec = get(name)
     assert spec.grad2 is not None
-    xc, pc = _in_compute(x, spec, params)
+    xc, pc = _in_compute(x, spec, _params(spec, tensors, numbers, layout))
     second = dataclasses.replace(spec, fn=spec.grad2)  # evaluate grad2 like a forward
     return _bridge_values(second, xc, pc)
 
 
 @_host_second.register_fake
-def _(x: torch.Tensor, name: str, params: list[torch.Tensor]) -> torch.Tensor:
+def _(x: torch.Tensor, name: str, tensors: list[torch.Tensor], numbers: str, layout: str) -> torch.Tensor:
     return torch.empty_like(x, dtype=_compute(x.dtype))
 
 
 def _save_inputs(ctx: Any, inputs: tuple[Any, ...], output: Any) -> None:
-    x, name, params = inputs
-    ctx.name = name
-    ctx.save_for_backward(x, *params)
+    x, name, tensors, numbers, layout = inputs
+    ctx.args = (name, numbers, layout)
+    ctx.save_for_backward(x, *tensors)
 
 
 def _host_values_backward(ctx: Any, gy: torch.Tensor) -> tuple[Any, ...]:
-    x, *params = ctx.saved_tensors
-    parts = _host_partials(x, ctx.name, params)
+    name, numbers, layout = ctx.args
+    x, *tensors = ctx.saved_tensors
+    parts = _host_partials(x, name, tensors, numbers, layout)
     gyc = gy.to(parts[0].dtype)
     gx = (gyc * parts[0]).to(x.dtype)
-    gps = [(gyc * g).sum_to_size(p.shape).to(p.dtype) for g, p in zip(parts[1:], params)]
-    return gx, None, gps
+    tensor_parts = [g for g, slot in zip(parts[1:], layout) if slot == "t"]
+    gts = [(gyc * g).sum_to_size(p.shape).to(p.dtype) for g, p in zip(tensor_parts, tensors)]
+    return gx, None, gts, None, None
 
 
 def _host_partials_backward(ctx: Any, gparts: list[torch.Tensor | None]) -> tuple[Any, ...]:
-    spec = get(ctx.name)
+    name, numbers, layout = ctx.args
+    spec = get(name)
     if spec.grad2 is None:
         raise ModeError(
             f"{spec.name!r} runs through the NumPy bridge (mode='numpy'), which has no "
@@ -231,11 +256,11 @@ def _host_partials_backward(ctx: Any, gparts: list[torch.Tensor | None]) -> tupl
             f"{spec.name!r}: mixed second derivatives with respect to parameters are "
             "not available through the NumPy bridge; use mode='native'"
         )
-    x, *params = ctx.saved_tensors
-    second = _host_second(x, ctx.name, params)
+    x, *tensors = ctx.saved_tensors
+    second = _host_second(x, name, tensors, numbers, layout)
     g = gparts[0]
     gx = None if g is None else (g.to(second.dtype) * second).to(x.dtype)
-    return gx, None, [None] * len(params)
+    return gx, None, [None] * len(tensors), None, None
 
 
 torch.library.register_autograd(
@@ -299,12 +324,7 @@ def _run(call: Call, x: Any) -> torch.Tensor:
         )
     if call.native:
         return _Native.apply(x, spec, *params)  # type: ignore[no-any-return]
-    # Numbers travel as float64 0-d tensors (no rounding before the compute dtype).
-    tensors = [
-        p if isinstance(p, torch.Tensor) else torch.tensor(p, dtype=torch.float64, device=x.device)
-        for p in params
-    ]
-    return _host_values(x, spec.name, tensors)  # type: ignore[no-any-return]
+    return _host_values(x, spec.name, *_encode(params))  # type: ignore[no-any-return]
 
 
 def apply(activation: str | Spec, x: torch.Tensor, /, *, mode: str = "auto", **params: Any) -> torch.Tensor:

@@ -74,7 +74,9 @@ class Namespace:
     def where(self, cond: Any, a: Any, b: Any) -> torch.Tensor:
         if not isinstance(a, torch.Tensor) and not isinstance(b, torch.Tensor):
             a = self._t(a)  # two scalars would give torch's default dtype
-        return torch.where(self._t(cond), a, b)
+        if not isinstance(cond, torch.Tensor):  # a Python bool must stay boolean
+            cond = torch.as_tensor(cond, dtype=torch.bool, device=self.device)
+        return torch.where(cond, a, b)
 
     def maximum(self, a: Any, b: Any) -> torch.Tensor:
         return torch.maximum(self._t(a), self._t(b))
