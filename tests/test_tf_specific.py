@@ -27,13 +27,20 @@ def _value_and_grad(name, x, mode):
 @pytest.mark.parametrize("name", NATIVE)
 @pytest.mark.parametrize("jit", [False, True], ids=["tf.function", "xla"])
 def test_tf_function_and_xla_match_eager(name, jit):
-    x = tf.constant(np.linspace(-5, 5, 41), tf.float32)
+    grid = np.linspace(-5, 5, 41)
+    # XLA may contract a*b + c into one fused multiply-add, which moves a point
+    # that sits exactly on a kink to the other side and perturbs error-free
+    # transformations (Dekker products, compensated Horner) by a few ULP.
+    kinks = np.array(list(xact.get(name).kinks_at()))
+    if jit and kinks.size:
+        grid = grid[np.abs(grid[:, None] - kinks[None, :]).min(axis=1) > 1e-6]
+    x = tf.constant(grid, tf.float32)
     fn = tf.function(lambda v: _value_and_grad(name, v, "native"), jit_compile=jit)
     y, g = fn(x)
     ye, ge = _value_and_grad(name, x, "native")
-    # XLA may fuse and reorder; allow a few float32 ulps.
-    np.testing.assert_allclose(y.numpy(), ye.numpy(), rtol=4e-7, atol=1e-7)
-    np.testing.assert_allclose(g.numpy(), ge.numpy(), rtol=4e-7, atol=1e-7)
+    rtol = 1e-6 if jit else 4e-7  # 8 float32 ULP under XLA, 3 otherwise
+    np.testing.assert_allclose(y.numpy(), ye.numpy(), rtol=rtol, atol=1e-7)
+    np.testing.assert_allclose(g.numpy(), ge.numpy(), rtol=rtol, atol=1e-7)
 
 
 def test_bridge_in_tf_function_keeps_static_shape_and_dtype():
