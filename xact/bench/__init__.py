@@ -142,6 +142,7 @@ def _run_framework(fw: str, cfg: Config, progress: Any, task: Any, console: Any)
         seed_keys: dict[str, tuple[str, str]] = {}
         for n in cfg.sizes:
             progress.update(task, description=f"{fw} {name} n={n:,}")
+            cell_start = time.perf_counter()
             x, gy = suite.inputs(n)
             with_seed = n <= cfg.seed_max
             impls = suite.implementations(name, x, gy, compiled=cfg.compiled, seed=with_seed)
@@ -173,7 +174,11 @@ def _run_framework(fw: str, cfg: Config, progress: Any, task: Any, console: Any)
                         by_key[im.key]["memory"] = {"error": f"{type(e).__name__}: {e}"}
             del impls, x, gy
             progress.advance(task)
-        console.log(f"{fw} {name}: done")
+            fast = min((k for k in timings if k.startswith("xact_native")),
+                       key=lambda k: timings[k].median_s)
+            console.log(f"{fw} {name} n={n:,}: {len(timings)} implementations in "
+                        f"{time.perf_counter() - cell_start:.0f} s (fastest xact: {fast} "
+                        f"{timings[fast].median_s * 1e3:.2f} ms)")
     return rows
 
 

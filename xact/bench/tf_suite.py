@@ -195,22 +195,25 @@ def _mem() -> dict[str, int]:
 def memory(impl: Impl, x: tf.Tensor, gy: tf.Tensor, name: str) -> dict[str, Any]:
     """What the tape keeps after the forward, and the peak of one step (TF's CPU allocator).
 
-    TF has no saved-tensor hooks. ``saved_extra_bytes`` is the allocator's
-    growth between before the forward and after it, minus the output: the
-    bytes the tape (or a tf.function's forward) keeps alive for the backward
-    beyond the input, which is already allocated and costs nothing extra.
+    TF has no saved-tensor hooks. ``saved_extra_bytes`` is what the CPU
+    allocator frees when the tape and the output of a forward are dropped,
+    minus the output itself: the bytes the tape (or a tf.function's forward)
+    keeps alive for the backward beyond the input, which is already allocated
+    and costs nothing extra.
     """
     out: dict[str, Any] = {"saved_bytes": None, "saved": None, "saved_extra_bytes": None}
     fwd = _forward_only(impl.key, name)
     if fwd is not None:
         fwd(x)  # trace / compile outside the measurement
-        base = _mem()["current"]
         with tf.GradientTape() as tape:
             tape.watch(x)
             y = fwd(x)
-        held = _mem()["current"] - base - y.shape.num_elements() * y.dtype.size
-        out["saved_extra_bytes"] = max(0, held)
+        held = _mem()["current"]
+        out_bytes = y.shape.num_elements() * y.dtype.size
         del tape, y
+        # What dropping the tape and the output frees, minus the output: caches
+        # that outlive the tape (XLA buffers, function state) are not counted.
+        out["saved_extra_bytes"] = max(0, held - _mem()["current"] - out_bytes)
     tf.config.experimental.reset_memory_stats("CPU:0")
     base = _mem()["current"]
     host_peak = None

@@ -11,8 +11,11 @@ Imported only when the torch benchmark runs.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import torch
@@ -134,12 +137,26 @@ def implementations(
 HOST_IMPLS = frozenset({"xact_bridge", "numpy_vectorized", "seed"})
 
 
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """Silence the profiler's C++ start/stop lines (written to fd 2, not sys.stderr)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def _peak_allocated(step: Callable[[], Any]) -> int:
     """Peak bytes the torch CPU allocator holds above its level at the start of ``step``."""
     from torch._C._profiler import _EventType
     from torch.profiler import ProfilerActivity, profile
 
-    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+    with _quiet_stderr(), profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
         step()
     allocs: list[tuple[int, int, int]] = []
 
