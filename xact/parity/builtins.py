@@ -304,10 +304,11 @@ def as_number(v: Any) -> float | None:
     if isinstance(v, (int, float)):
         return float(v)
     if isinstance(v, Mapping):
-        cfg = v.get("config", {})
-        if str(v.get("class_name", "")).lower() == "constant" and "value" in cfg:
+        cfg = v.get("config") or {}
+        kind = str(v.get("class_name", "")).lower()
+        if kind == "constant" and "value" in cfg:
             return as_number(cfg["value"])
-        return None
+        return {"zeros": 0.0, "ones": 1.0}.get(kind)
     if isinstance(v, str):
         return {"zeros": 0.0, "ones": 1.0}.get(v.lower())
     value = getattr(v, "value", None)  # keras.initializers.Constant instance
@@ -357,9 +358,12 @@ def arg_roles(spec: Spec, twin: Twin, sig: Signature) -> Roles:
         n = as_number(v)
         hits = [p for p in spec.params if p not in taken and n is not None
                 and math.isclose(spec.params[p], n, rel_tol=1e-6, abs_tol=1e-12)]
+        tied = [p for p in taken if n is not None and math.isclose(spec.params[p], n, rel_tol=1e-6, abs_tol=1e-12)]
         if len(hits) == 1:
             params[k] = hits[0]
             taken.add(hits[0])
+        elif not hits and len(tied) == 1:
+            params[k] = tied[0]  # a second argument that must equal the same parameter (ONNX Shrink's bias)
         else:
             fixed[k] = v
     for k, d in sig.params.items():

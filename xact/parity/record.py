@@ -92,6 +92,13 @@ def fmt_num(v: Any) -> str:
     return repr(v)
 
 
+def fmt_x(v: Any) -> str:
+    """An input point, exactly (shortest repr), so that 3 and the float below 3 are told apart."""
+    if isinstance(v, float) and math.isfinite(v) and not (v == int(v) and abs(v) < 1e6):
+        return repr(v)
+    return fmt_num(v)
+
+
 def fmt_ulp(v: float) -> str:
     if not math.isfinite(v):
         return "inf"
@@ -350,7 +357,7 @@ def _screen(b: Builtin, kwargs: Mapping[str, Any], screen: Screen,
 
 
 def _where(r: Mapping[str, Any]) -> str:
-    return f"x={fmt_num(r['worst_x'])}: {fmt_num(r['got'])} vs {fmt_num(r['want'])}"
+    return f"x={fmt_x(r['worst_x'])}: {fmt_num(r['got'])} vs {fmt_num(r['want'])}"
 
 
 def _dtypes(ds: Iterable[str]) -> str:
@@ -392,7 +399,7 @@ def _run_differences(b: Builtin, spec: Spec, params: Mapping[str, float], kwargs
             for p in (r or {}).get("nonfinite", []):
                 nf.setdefault((q, p["x"], p["got"], p["want"]), []).append(d)
     if nf and label != "probe":
-        items = [f"{q} at x={fmt_num(x)} is {fmt_num(g)} (spec {fmt_num(w)}; {_dtypes(ds)})"
+        items = [f"{q} at x={fmt_x(x)} is {fmt_num(g)} (spec {fmt_num(w)}; {_dtypes(ds)})"
                  for (q, x, g, w), ds in list(nf.items())[:8]]
         more = "" if len(nf) <= 8 else f"; and {len(nf) - 8} more"
         out.append(("nonfinite", f"`{call}` NaN/inf behaviour differs from {target}: " + "; ".join(items) + more))
@@ -402,7 +409,7 @@ def _run_differences(b: Builtin, spec: Spec, params: Mapping[str, float], kwargs
             x = k["x"] if k["x"] != 0 else 0.0  # +0 and -0 said once when they agree
             kinks.setdefault((x, k["got"], k["got_side"], k["spec"], k["spec_side"]), []).append(k["dtype"])
     for (x, got, got_side, conv, spec_side), ds in kinks.items():
-        out.append(("kink", f"`{call}`: gradient at the kink x={fmt_num(x)} is {fmt_num(got)} ({_SIDE[got_side]}); "
+        out.append(("kink", f"`{call}`: gradient at the kink x={fmt_x(x)} is {fmt_num(got)} ({_SIDE[got_side]}); "
                    f"{target} takes {fmt_num(conv)} ({_SIDE[spec_side]}) [{_dtypes(ds)}]"))
     return out
 
@@ -477,11 +484,11 @@ def cross_statements(spec: Spec, cross: Mapping[str, Any]) -> list[str]:
                 w = p[d0][q]
                 rel = max(p[d][q]["max_rel"] for d in M.DTYPES if d in p and q in p[d])
                 parts.append(f"{what} up to " + ", ".join(per)
-                             + f" apart (x={fmt_num(w['worst_x'])}: {fmt_num(w['a'])} vs {fmt_num(w['b'])} in {d0}; "
+                             + f" apart (x={fmt_x(w['worst_x'])}: {fmt_num(w['a'])} vs {fmt_num(w['b'])} in {d0}; "
                              f"largest difference {rel:.2g} of max(|b|, 1))")
             if nonfin:
                 ex = next(p[d][q]["nonfinite"][0] for d in M.DTYPES if d in p and q in p[d] and p[d][q]["nonfinite"])
-                parts.append(f"{what} disagree on NaN/inf at {nonfin} point(s) (x={fmt_num(ex['x'])}: "
+                parts.append(f"{what} disagree on NaN/inf at {nonfin} point(s) (x={fmt_x(ex['x'])}: "
                              f"{fmt_num(ex['a'])} vs {fmt_num(ex['b'])})")
         if parts:
             out.append(f"{spec.name}: `{p['a']}` and `{p['b']}` under their defaults: " + "; ".join(parts))

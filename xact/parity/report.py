@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from xact.parity.measure import DTYPES
-from xact.parity.record import fmt_args, fmt_num, fmt_ulp
+from xact.parity.record import fmt_args, fmt_num, fmt_ulp, fmt_x
 
 __all__ = ["write_json", "write_markdown", "summary_rows"]
 
@@ -68,9 +68,9 @@ def _kink_cell(run: Mapping[str, Any] | None) -> str:
         bad = [k for k in ks if k["differs"]]
         if bad:
             vals = "/".join(dict.fromkeys(fmt_num(k["got"]) for k in bad))
-            parts.append(f"x={fmt_num(x)}: {vals} ✗ (spec {fmt_num(bad[0]['spec'])})")
+            parts.append(f"x={fmt_x(x)}: {vals} ✗ (spec {fmt_num(bad[0]['spec'])})")
         else:
-            parts.append(f"x={fmt_num(x)}: {fmt_num(ks[0]['got'])} ✓")
+            parts.append(f"x={fmt_x(x)}: {fmt_num(ks[0]['got'])} ✓")
     return "; ".join(parts)
 
 
