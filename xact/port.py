@@ -37,7 +37,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import xact
 from xact.errors import XactError
 from xact.parity.builtins import (
     IGNORED_ARGS,

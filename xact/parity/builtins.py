@@ -146,9 +146,9 @@ def builtins(*, parity_only: bool = True) -> list[Builtin]:
     for extra in EXTRAS:
         if parity_only and not extra.parity:
             continue
-        b = out.get(extra.call)
-        if b is None:
-            b = out[extra.call] = Builtin(extra.framework, extra.call, extra=True)
+        if extra.call not in out:
+            out[extra.call] = Builtin(extra.framework, extra.call, extra=True)
+        b = out[extra.call]
         for spec_name, kwargs in extra.twins:
             b.twins.append((xact.get(spec_name), Twin(extra.framework, extra.call, dict(kwargs),
                                                        extra.note or "listed by xact.parity, not declared on the spec")))
@@ -324,7 +324,7 @@ def same_value(a: Any, b: Any) -> bool:
         return math.isclose(na, nb, rel_tol=1e-6, abs_tol=1e-12)
     if isinstance(a, str) and isinstance(b, str):
         return a.lower() == b.lower()
-    return bool(a == b) and type(a) is type(b) or (a is None and b is None)
+    return (bool(a == b) and type(a) is type(b)) or (a is None and b is None)
 
 
 @dataclass(frozen=True)

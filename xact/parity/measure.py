@@ -34,7 +34,7 @@ from xact.testing import inputs, oracles
 from xact.testing._floats import FORMATS, abs_error, round_to, ulp_distance
 from xact.testing.tolerances import lookup
 
-__all__ = ["DTYPES", "QUANTITIES", "Ref", "RefCache", "kink_points", "measure_run", "compare_outputs"]
+__all__ = ["DTYPES", "QUANTITIES", "Ref", "RefCache", "compare_outputs", "kink_points", "measure_run"]
 
 DTYPES = ("float32", "float64")
 QUANTITIES = ("value", "gradient")
@@ -226,8 +226,8 @@ def _side(at: float, left: float, right: float) -> str:
         return bool(a == b or abs(a - b) <= KINK_RTOL * max(abs(a), abs(b), 1e-300))
     if not math.isfinite(at):
         return "other"
-    l, r = close(at, left), close(at, right)
-    return "both" if l and r else "left" if l else "right" if r else "other"
+    on_left, on_right = close(at, left), close(at, right)
+    return "both" if on_left and on_right else "left" if on_left else "right" if on_right else "other"
 
 
 @dataclass
@@ -377,6 +377,6 @@ def identical(a: RunOutput, b: RunOutput) -> bool:
         for va, vb in ((a.value[d], b.value[d]), (a.gradient[d], b.gradient[d])):
             if (va is None) != (vb is None):
                 return False
-            if va is not None and not np.array_equal(va, vb, equal_nan=True):
+            if va is not None and vb is not None and not np.array_equal(va, vb, equal_nan=True):
                 return False
     return True

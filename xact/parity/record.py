@@ -266,7 +266,7 @@ def measure_builtin(b: Builtin, cache: M.RefCache, screen: Screen) -> Measured:
                 derived_candidates.append((spec, derived))
                 if derived != dict(spec.params):
                     ref3 = cache.get(spec, derived)
-                    m3, raw3 = _measure(b, required, ref3)
+                    m3, _ = _measure(b, required, ref3)
                     rec["runs"].append(_run_entry("defaults-as-spec", spec, derived, required, m3))
                     decl["computes_under_defaults"] = {"spec": spec.name, "params": derived,
                                                        "value_max_ulp": _max_ulps(m3, "value")}
@@ -295,8 +295,10 @@ def measure_builtin(b: Builtin, cache: M.RefCache, screen: Screen) -> Measured:
         rec["matches_under_defaults"] = _screen(b, defaults_kwargs_for_screen or {}, screen, derived_candidates)
     else:
         rec["matches_under_defaults"] = None
-    seen: set[str] = set()
-    rec["differences"] = [d for d in rec["differences"] if not (d["text"] in seen or seen.add(d["text"]))]
+    unique: dict[str, dict[str, str]] = {}
+    for d in rec["differences"]:
+        unique.setdefault(d["text"], d)
+    rec["differences"] = list(unique.values())
     return Measured(rec, outs)
 
 

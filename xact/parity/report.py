@@ -16,7 +16,7 @@ from typing import Any
 from xact.parity.measure import DTYPES
 from xact.parity.record import fmt_args, fmt_num, fmt_ulp, fmt_x
 
-__all__ = ["write_json", "write_markdown", "summary_rows"]
+__all__ = ["summary_rows", "write_json", "write_markdown"]
 
 _KIND_TITLES = {
     "defaults": "Defaults that differ from the spec's",
@@ -108,7 +108,7 @@ def summary_rows(record: Mapping[str, Any]) -> list[dict[str, str]]:
             continue
         twins = [r for r in b["runs"] if r["label"] == "twin"]
 
-        def worst(q: str) -> str:
+        def worst(q: str, twins: list[Mapping[str, Any]] = twins) -> str:
             out = []
             for d in DTYPES:
                 vals = [r[d][q]["max_ulp"] for r in twins if "error" not in r.get(d, {}) and r.get(d, {}).get(q)]

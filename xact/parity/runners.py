@@ -97,7 +97,7 @@ def _onnx(call: str, kwargs: Mapping[str, Any]) -> Run:
     schema = onnx.defs.get_schema(op)
     input_names = [i.name for i in schema.inputs]
     allowed = {t for c in schema.type_constraints for t in c.allowed_type_strs}
-    elem = {"float32": TensorProto.FLOAT, "float64": TensorProto.DOUBLE}
+    elem: dict[str, int] = {"float32": TensorProto.FLOAT, "float64": TensorProto.DOUBLE}
     type_str = {"float32": "tensor(float)", "float64": "tensor(double)"}
 
     def run(x: np.ndarray, dtype: str) -> tuple[np.ndarray, np.ndarray | None]:
@@ -105,7 +105,8 @@ def _onnx(call: str, kwargs: Mapping[str, Any]) -> Run:
             raise TypeError(f"ONNX {op} does not take {dtype} (its type constraint allows "
                             f"{', '.join(sorted(allowed))})")
         npd = np.dtype(dtype)
-        inits, node_inputs, attrs = [], ["X"], {}
+        inits, node_inputs = [], ["X"]
+        attrs: dict[str, Any] = {}
         for name in input_names[1:]:
             if name in kwargs and kwargs[name] is not None:
                 value = np.asarray(kwargs[name], dtype=npd)
@@ -130,7 +131,7 @@ def _onnx(call: str, kwargs: Mapping[str, Any]) -> Run:
         model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", schema.since_version)])
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            y = ReferenceEvaluator(model).run(None, {"X": x.astype(npd)})[0]
+            y = ReferenceEvaluator(model).run(None, {"X": x.astype(npd)})[0]  # type: ignore[index]
         return np.asarray(y, dtype=np.float64).reshape(-1), None
 
     return run
