@@ -127,7 +127,8 @@ class PortResult:
         for w in self.warnings:
             lines.append(f"  ! {w}")
         for n in self.notes:
-            lines.append(f"  measured  : {n}")
+            label = "note      " if n.startswith("catalogue note") else "measured  "
+            lines.append(f"  {label}: {n}")
         if self.defaulted:
             lines.append(f"  note      : {', '.join(self.defaulted)} not written in the call: "
                          f"{self.call}'s own default{'s' if len(self.defaulted) > 1 else ''}")
@@ -136,7 +137,7 @@ class PortResult:
             for e in self.equivalents:
                 lines.append(f"    {e.code}")
                 lines += [f"      ! {w}" for w in e.warnings]
-                lines += [f"      measured: {n}" for n in e.notes]
+                lines += [f"      {'note' if n.startswith('catalogue note') else 'measured'}: {n}" for n in e.notes]
         else:
             lines.append("  no built-in of the other framework computes this; use the xact call")
         return "\n".join(lines)

@@ -116,8 +116,11 @@ def summary_rows(record: Mapping[str, Any]) -> list[dict[str, str]]:
             return "/".join(out)
 
         kink_bad = sum(1 for r in twins for k in r.get("kinks", []) if k["differs"])
-        dflt = "yes" if all(d.get("defaults_match") for d in b["declared_for"]) else (
-            "?" if any(d.get("defaults_match") is None for d in b["declared_for"]) else "no")
+        ms = b.get("matches_under_defaults")
+        dflt = "?" if ms is None else ", ".join(
+            m["spec"] + ("(" + ", ".join(f"{k}={fmt_num(v)}" for k, v in m["params"].items()) + ")"
+                         if m["params"] and m["spec"] in {d["spec"] for d in b["declared_for"]} else "")
+            for m in ms[:2]) + (" …" if len(ms) > 2 else "") or "none"
         rows.append({"call": b["call"], "framework": b["framework"], "defaults": dflt,
                      "value": worst("value"), "gradient": worst("gradient"),
                      "kinks": "✗" if kink_bad else "✓" if any(r.get("kinks") for r in twins) else "—",
