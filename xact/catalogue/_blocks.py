@@ -126,29 +126,43 @@ def log1p_minus_ratio(w: Any, xp: Any = np) -> Any:
     return xp.where(w > 1.0, large, moderate)
 
 
-def _split_constant(xp: Any) -> float:
-    """Veltkamp's 2^ceil(p/2) + 1 for the namespace's precision p."""
-    p = xp.finfo().nmant + 1
+def _finfo(xp: Any, *likes: Any) -> Any:
+    """The working precision: ``xp.finfo`` of the first array among ``likes``.
+
+    xact's namespaces know their dtype and ignore the argument; plain NumPy
+    (``xp=np``, the documented way to call a spec directly) needs the dtype.
+    """
+    for v in likes:
+        dtype = getattr(v, "dtype", None)
+        if dtype is not None:
+            return xp.finfo(dtype)
+    return np.finfo(np.float64)  # Python floats only
+
+
+def _split_constant(info: Any) -> float:
+    """Veltkamp's 2^ceil(p/2) + 1 for the precision p of ``info`` (a finfo)."""
+    p = info.nmant + 1
     return float(2 ** ((p + 1) // 2) + 1)
 
 
-def _split(a: Any, xp: Any) -> tuple[Any, Any]:
+def _split(a: Any, info: Any) -> tuple[Any, Any]:
     if isinstance(a, float):  # a Python constant: split it in the working dtype, not in float64
-        t = xp.finfo().dtype.type
+        t = info.dtype.type
         a = t(a)
-        c = t(_split_constant(xp)) * a
+        c = t(_split_constant(info)) * a
         hi = c - (c - a)
         return float(hi), float(a - hi)
-    c = _split_constant(xp) * a
+    c = _split_constant(info) * a
     hi = c - (c - a)
     return hi, a - hi
 
 
 def two_prod(a: Any, b: Any, xp: Any = np) -> tuple[Any, Any]:
     """(p, e) with p = fl(a*b) and p + e = a*b exactly (Dekker), for |a|, |b| well inside the range."""
+    info = _finfo(xp, b, a)
     p = a * b
-    ah, al = _split(a, xp)
-    bh, bl = _split(b, xp)
+    ah, al = _split(a, info)
+    bh, bl = _split(b, info)
     return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
 
 
@@ -159,7 +173,7 @@ def scale_exact(c: float, x: Any, xp: Any = np) -> tuple[Any, Any]:
     its own rounding does not leak into a result that amplifies it (e^(c x)
     for large |c x|). Keep |x| well inside the range (clamp first).
     """
-    c_hi = float(np.asarray(c, dtype=xp.finfo().dtype))
+    c_hi = float(np.asarray(c, dtype=_finfo(xp, x).dtype))
     hi, lo = two_prod(x, c_hi, xp)
     return hi, lo + (c - c_hi) * x
 
@@ -171,10 +185,10 @@ def two_sum(a: Any, b: Any) -> tuple[Any, Any]:
     return s, (a - (s - bb)) + (b - bb)
 
 
-def _split_constant_value(c: Any, xp: Any) -> tuple[Any, Any]:
+def _split_constant_value(c: Any, xp: Any, like: Any) -> tuple[Any, Any]:
     """A coefficient as hi + lo at the working precision (a tensor is its own hi)."""
     if isinstance(c, float):
-        hi = float(np.asarray(c, dtype=xp.finfo().dtype))
+        hi = float(np.asarray(c, dtype=_finfo(xp, like).dtype))
         return hi, c - hi
     return c, 0.0
 
@@ -187,11 +201,11 @@ def polyval_compensated(coefficients: tuple[Any, ...], x: Any, xp: Any = np) -> 
     precision, so their own rounding does not count) or arrays. Keep |x|
     moderate (the products are split).
     """
-    hi, lo = _split_constant_value(coefficients[-1], xp)
+    hi, lo = _split_constant_value(coefficients[-1], xp, x)
     h = xp.full_like(x, 0.0) + hi
     err = xp.full_like(x, 0.0) + lo
     for c in reversed(coefficients[:-1]):
-        c_hi, c_lo = _split_constant_value(c, xp)
+        c_hi, c_lo = _split_constant_value(c, xp, x)
         p, pe = two_prod(h, x, xp)
         h, se = two_sum(p, c_hi)
         err = err * x + (pe + se + c_lo)
