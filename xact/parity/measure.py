@@ -42,6 +42,8 @@ QUANTITIES = ("value", "gradient")
 #: relative to max(|reference|, 1): far beyond any rounding or constant difference.
 FORMULA_RTOL = 1e-6
 FORMULA_RANGE = 1e3
+#: The dense grid covers [-WIDE_RANGE, WIDE_RANGE] (or the kinks, if wider).
+WIDE_RANGE = 40.0
 MAX_LISTED = 6
 #: Two derivative values are "the same side" of a kink within this relative
 #: difference (wide enough for constants rounded to float32, e.g. torch's 1/6).
@@ -111,7 +113,10 @@ class RefCache:
         from xact.ops.numpy import namespace
 
         kinks = spec.kinks_at(**ps)
-        pts = {d: inputs.points_for(d, kinks) for d in DTYPES}
+        # a wider dense range than conformance's R = 10: built-ins switch formulas out
+        # there (torch's softplus returns x beyond 20), and a fake far kink widens it
+        widen = {WIDE_RANGE / 1.25: 0.0} if max((abs(k) for k in kinks if math.isfinite(k)), default=0.0) < WIDE_RANGE / 1.25 else {}
+        pts = {d: inputs.points_for(d, {**kinks, **widen}) for d in DTYPES}
         ox = np.concatenate([inputs.oracle_points(list(pts.values())), [np.inf, -np.inf, np.nan]])
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")

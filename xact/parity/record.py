@@ -359,7 +359,7 @@ def _screen(b: Builtin, kwargs: Mapping[str, Any], screen: Screen,
 
 
 def _where(r: Mapping[str, Any]) -> str:
-    return f"x={fmt_x(r['worst_x'])}: {fmt_num(r['got'])} vs {fmt_num(r['want'])}"
+    return f"x={fmt_x(r['worst_x'])}: {fmt_x(r['got'])} vs {fmt_x(r['want'])}"
 
 
 def _dtypes(ds: Iterable[str]) -> str:
@@ -486,7 +486,7 @@ def cross_statements(spec: Spec, cross: Mapping[str, Any]) -> list[str]:
                 w = p[d0][q]
                 rel = max(p[d][q]["max_rel"] for d in M.DTYPES if d in p and q in p[d])
                 parts.append(f"{what} up to " + ", ".join(per)
-                             + f" apart (x={fmt_x(w['worst_x'])}: {fmt_num(w['a'])} vs {fmt_num(w['b'])} in {d0}; "
+                             + f" apart (x={fmt_x(w['worst_x'])}: {fmt_x(w['a'])} vs {fmt_x(w['b'])} in {d0}; "
                              f"largest difference {rel:.2g} of max(|b|, 1))")
             if nonfin:
                 ex = next(p[d][q]["nonfinite"][0] for d in M.DTYPES if d in p and q in p[d] and p[d][q]["nonfinite"])
@@ -564,8 +564,8 @@ def _meta(seconds: float, cache: M.RefCache) -> dict[str, Any]:
         "seconds": round(seconds, 1),
         "reference_seconds": round(cache.seconds, 1),
         "method": {
-            "points": "xact.testing.inputs.points_for per dtype: dense grid on [-R, R] (R >= 10, covering "
-                      "the kinks), log-spaced magnitudes to the largest finite value, +-0, +-inf, NaN, "
+            "points": f"xact.testing.inputs.points_for per dtype: dense grid on [-R, R] (R = {M.WIDE_RANGE:g}, "
+                      "or 1.25x the farthest kink), log-spaced magnitudes to the largest finite value, +-0, +-inf, NaN, "
                       "largest finite values, kink neighbours; subnormal inputs left out (TF flushes them)",
             "reference": "mpmath (xact.testing.oracles.reference) on the oracle subsample; NumPy float64 "
                          "for the rest of the float32 grid; float64 figures on the mpmath points only",
