@@ -49,7 +49,9 @@ __all__ = [
     "unregister",
 ]
 
-_LAZY_SUBMODULES = frozenset({"numpy", "torch", "tf", "testing", "catalogue", "ops"})
+_LAZY_SUBMODULES = frozenset(
+    {"numpy", "torch", "tf", "testing", "catalogue", "ops", "port", "parity", "bench"}
+)
 
 
 def __getattr__(name: str) -> Any:

@@ -191,7 +191,11 @@ def _op(spec: Spec, native: bool, scalars: tuple[tuple[str, float], ...]) -> Cal
     @tf.custom_gradient
     def op(x: tf.Tensor, *tps: tf.Tensor) -> Any:
         xc, pc = in_compute(x, tps)
-        y = tf.cast(values(spec, xc, pc), x.dtype)
+        # In eager mode the tape would record every op of the forward and keep its
+        # intermediates alive; the gradient comes from `grad`, so the forward runs
+        # on stopped copies and only the inputs stay referenced.
+        xs, ps = in_compute(tf.stop_gradient(x), [tf.stop_gradient(p) for p in tps])
+        y = tf.cast(values(spec, xs, ps), x.dtype)
 
         def grad(gy: tf.Tensor) -> Any:
             parts = partials(spec, xc, pc)
