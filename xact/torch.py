@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import os
 from collections.abc import Callable, Sequence
 from numbers import Real
 from typing import Any
@@ -125,6 +126,58 @@ def _forward(values: Callable[..., torch.Tensor], x: torch.Tensor, spec: Spec, p
     return values(spec, xc, pc).to(x.dtype)
 
 
+# ------------------------------------------------------------------ fusion (opt-in)
+# Eager native mode runs a spec op by op: a careful formula is tens of kernels, each
+# a full pass over memory (gelu_tanh forward+backward: 55). With fusion on, the
+# forward and the backward of large tensors run the same spec code through
+# torch.compile, one generated kernel each, compiled once per spec (and dtype) and
+# cached. Off by default: it needs a C++ compiler at run time and a few seconds per
+# spec on first use. XACT_TORCH_FUSE=1 or set_fusion(True) turns it on. Inside an
+# outer torch.compile, under create_graph (double backward) and below
+# `min_elements` the plain path runs.
+
+_FUSION: dict[str, Any] = {
+    "enabled": os.environ.get("XACT_TORCH_FUSE", "0") not in ("", "0"),
+    "min_elements": 65536,
+}
+
+
+def set_fusion(enabled: bool = True, *, min_elements: int = 65536) -> None:
+    """Run native eager calls on tensors of ``min_elements`` or more as fused kernels.
+
+    The values are those of the same spec code, compiled by ``torch.compile``
+    (the generated kernel may round differently by an ULP or so).
+    """
+    _FUSION.update(enabled=bool(enabled), min_elements=int(min_elements))
+
+
+def _fusing(x: torch.Tensor) -> bool:
+    return (
+        _FUSION["enabled"]
+        and x.numel() >= _FUSION["min_elements"]
+        and not torch.compiler.is_compiling()
+    )
+
+
+@functools.cache
+def _fused_forward(spec: Spec) -> Callable[..., torch.Tensor]:
+    def values(x: torch.Tensor, *params: Any) -> torch.Tensor:
+        return _forward(_native_values, x, spec, params)
+
+    return torch.compile(values, dynamic=True)  # type: ignore[no-any-return]
+
+
+@functools.cache
+def _fused_backward(spec: Spec, wanted: tuple[bool, ...]) -> Callable[..., list[torch.Tensor]]:
+    def upstream_times_partials(x: torch.Tensor, gy: torch.Tensor, *params: Any) -> list[torch.Tensor]:
+        xc, pc = _in_compute(x, spec, params)
+        parts = _native_partials(spec, xc, pc)
+        gyc = gy.to(xc.dtype)
+        return [(gyc * parts[0]).to(x.dtype)] + [gyc * parts[1 + i] for i, w in enumerate(wanted) if w]
+
+    return torch.compile(upstream_times_partials, dynamic=True)  # type: ignore[no-any-return]
+
+
 class _Native(torch.autograd.Function):
     """The spec on torch ops; backward evaluates the declared grad (double-differentiable)."""
 
@@ -132,6 +185,8 @@ class _Native(torch.autograd.Function):
 
     @staticmethod
     def forward(x: torch.Tensor, spec: Spec, *params: Any) -> torch.Tensor:  # type: ignore[override]
+        if _fusing(x):
+            return _fused_forward(spec)(x, *params)
         return _forward(_native_values, x, spec, params)
 
     @staticmethod
@@ -146,6 +201,20 @@ class _Native(torch.autograd.Function):
         x, *saved = ctx.saved_tensors
         it = iter(saved)
         params = [next(it) if s is None else s for s in ctx.scalars]
+        if _fusing(x) and not torch.is_grad_enabled():
+            wanted = tuple(
+                isinstance(p, torch.Tensor) and ctx.needs_input_grad[2 + i] for i, p in enumerate(params)
+            )
+            gx, *fused = _fused_backward(ctx.spec, wanted)(x, gy, *params)
+            it_fused = iter(fused)
+            return (
+                gx if ctx.needs_input_grad[0] else None,
+                None,
+                *(
+                    next(it_fused).sum_to_size(p.shape).to(p.dtype) if w else None
+                    for w, p in zip(wanted, params)
+                ),
+            )
         xc, pc = _in_compute(x, ctx.spec, params)
         parts = _native_partials(ctx.spec, xc, pc)
         gyc = gy.to(xc.dtype)
