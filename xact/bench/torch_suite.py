@@ -131,7 +131,23 @@ def implementations(
     if seed:
         acts.append(("seed", "seed recipe: np.vectorize in autograd.Function", "baseline",
                      _host(baselines.seed(name))))
-    return [Impl(k, label, _step(act, x, gy), kind) for k, label, kind, act in acts]
+    impls = [Impl(k, label, _step(act, x, gy), kind) for k, label, kind, act in acts]
+    impls.insert(1, Impl("xact_native_fused", "xact native, eager, set_fusion(True) (opt-in)",
+                         _fused_step(_step(native, x, gy)), "xact"))
+    return impls
+
+
+def _fused_step(step: Callable[[], Any]) -> Callable[[], Any]:
+    """``step`` (forward and backward) with xact's opt-in eager fusion switched on."""
+
+    def fused() -> Any:
+        xt.set_fusion(True)
+        try:
+            return step()
+        finally:
+            xt.set_fusion(False)
+
+    return fused
 
 
 HOST_IMPLS = frozenset({"xact_bridge", "numpy_vectorized", "seed"})
