@@ -296,7 +296,7 @@ def _spec_checks(plan: _SpecPlan, ref: oracles.Reference, report: Report) -> Non
     """Framework-free checks: declared derivatives, kink conventions, limits."""
     spec, ps = plan.spec, plan.params
     kinks = spec.kinks_at(**ps)
-    findings, method = oracles.derivative_check(spec, plan.oracle_xs, ps, declared_kinks=list(kinks))
+    findings, method = oracles.derivative_check(spec, plan.oracle_xs, ps, declared_kinks=list(kinks), ref=ref)
     pre = _preamble(spec)
     for f in findings:
         i = f.worst
@@ -320,9 +320,9 @@ def _spec_checks(plan: _SpecPlan, ref: oracles.Reference, report: Report) -> Non
             name=spec.name, check="derivative", framework="spec", mode="-",
             dtype="mpmath" if method == "mpmath" else "float64", quantity=f.quantity,
             passed=f.passed, n=f.n, n_failed=int(f.bad.sum()),
-            max_ulp=float(np.nanmax(f.err_ulps)) if f.n else 0.0,
-            p999_ulp=float(np.nanquantile(f.err_ulps, 0.999)) if f.n else 0.0,
-            max_abs=float(np.nanmax(np.abs(f.declared - f.numerical))) if f.n else 0.0,
+            max_ulp=_nanmax(f.err_ulps),
+            p999_ulp=float(np.quantile(np.nan_to_num(f.err_ulps, nan=0.0), 0.999)) if f.n else 0.0,
+            max_abs=_nanmax(np.abs(np.subtract(f.declared, f.numerical, where=np.isfinite(f.declared) & np.isfinite(f.numerical), out=np.zeros(f.n)))),
             tolerance=f.tolerance, tolerance_reason="numerical derivative of the spec's own fn",
             worst_x=x, got=float(f.declared[i]) if f.n else None,
             want=float(f.numerical[i]) if f.n else None, message=msg,
@@ -378,6 +378,12 @@ def _spec_checks(plan: _SpecPlan, ref: oracles.Reference, report: Report) -> Non
                 f"print(xnp.{'apply' if q == 'value' else 'grads'}({spec.name!r}, np.array([{fw._literal(inf)}])))",
                 reference=ref.kind,
             ))
+
+
+def _nanmax(v: np.ndarray) -> float:
+    v = np.asarray(v, dtype=np.float64)
+    v = v[~np.isnan(v)]
+    return float(v.max()) if len(v) else 0.0
 
 
 def _ranges(xs: np.ndarray) -> str:
@@ -458,7 +464,9 @@ def _framework_checks(
     if dtype not in dense_ref and dtype != "float64":
         dense_ref[dtype] = _dense_reference(plan, dtype, grid)
     for q in oracles.quantities(spec):
-        tol, override = lookup(spec, dtype, q)
+        # a parameter's gradient has the parameter's dtype (float32 for half inputs)
+        qd = fw.param_dtype(dtype) if q.startswith("param_gradient") else dtype
+        tol, override = lookup(spec, qd, q)
         got = out[q]
         hi, lo, found = ref.lookup(q, xs)
         # accuracy over the grid: high precision where the oracle ran, float64 elsewhere
@@ -474,10 +482,10 @@ def _framework_checks(
             r_lo = np.where(g_found, g_lo, 0.0)
             refname = (f"{ref.kind} on {int(g_found.sum())} points, float64 on {int((~g_found).sum())}")
         sel = sel & ~sub
-        m = _measure(dtype, got[:n_grid][sel], r_hi[sel], r_lo[sel], tol)
+        m = _measure(qd, got[:n_grid][sel], r_hi[sel], r_lo[sel], tol)
         rp = (lambda x, q=q: fw.repro(framework, spec.name, x, dtype, mode, ps, q, pre))
         report.results.append(_result_from(
-            m, grid[sel], got[:n_grid][sel], round_to(FORMATS[dtype], r_hi[sel], r_lo[sel]),
+            m, grid[sel], got[:n_grid][sel], round_to(FORMATS[qd], r_hi[sel], r_lo[sel]),
             check="accuracy", quantity=q, tol=tol, override=override, repro=rp,
             reference=refname, what=q, **base))
         # special values, and subnormal inputs on their own (TF reads them as 0)
@@ -486,9 +494,9 @@ def _framework_checks(
         for kind, mask in (("special", is_special & found), ("subnormal", is_sub & found)):
             if not mask.any():
                 continue
-            m = _measure(dtype, got[mask], hi[mask], lo[mask], tol)
+            m = _measure(qd, got[mask], hi[mask], lo[mask], tol)
             report.results.append(_result_from(
-                m, xs[mask], got[mask], round_to(FORMATS[dtype], hi[mask], lo[mask]),
+                m, xs[mask], got[mask], round_to(FORMATS[qd], hi[mask], lo[mask]),
                 check=kind, quantity=q, tol=tol, override=override, repro=rp,
                 reference=ref.kind, what=f"{q} at {'a subnormal input' if kind == 'subnormal' else 'a special value'}",
                 **base))
@@ -536,7 +544,8 @@ def _pair_checks(plan: _SpecPlan, report: Report, runs: dict[tuple[str, str, str
         d = a[2]
         sub = _subnormal(d, ra.xs)
         for q in oracles.quantities(spec):
-            tol, override = lookup(spec, d, f"{kind}:{q}")
+            qd = fw.param_dtype(d) if q.startswith("param_gradient") else d
+            tol, override = lookup(spec, qd, f"{kind}:{q}")
             fwname = "torch~tf" if kind == "cross" else a[0]
             mode = a[1] if kind == "cross" else "native~numpy"
 
@@ -548,7 +557,7 @@ def _pair_checks(plan: _SpecPlan, report: Report, runs: dict[tuple[str, str, str
                 if not mask.any():
                     continue
                 ga, gb = ra.out[q][mask], rb.out[q][mask]
-                m = _measure(d, ga, gb, None, tol)
+                m = _measure(qd, ga, gb, None, tol)
                 report.results.append(_result_from(
                     m, ra.xs[mask], ga, gb, name=spec.name, check=check_kind, framework=fwname,
                     mode=mode, dtype=d, quantity=q, tol=tol, override=override, repro=rp,

@@ -24,7 +24,7 @@ import numpy as np
 
 from xact.spec import Spec
 
-__all__ = ["FRAMEWORKS", "available", "run"]
+__all__ = ["FRAMEWORKS", "available", "param_dtype", "repro", "run"]
 
 FRAMEWORKS: tuple[str, ...] = ("torch", "tf")
 _MODULE = {"torch": "torch", "tf": "tensorflow"}
@@ -42,8 +42,12 @@ def available(framework: str) -> str:
     return ""
 
 
-def _half_param_dtype(dtype: str) -> str:
+def param_dtype(dtype: str) -> str:
+    """The dtype parameter tensors are given in: float32 for half inputs."""
     return "float32" if dtype in ("float16", "bfloat16") else dtype
+
+
+_half_param_dtype = param_dtype
 
 
 def _run_torch(spec: Spec, x: np.ndarray, dtype: str, mode: str, params: Mapping[str, float], tensor_params: bool) -> dict[str, np.ndarray]:

@@ -152,7 +152,7 @@ def _power(a: Any, b: Any) -> Any:
         return _INF
     if a != 0 and mpmath.isfinite(a) and mpmath.isfinite(b):
         size = abs(b) * abs(mpmath.log(abs(a), 2)) if abs(a) != 1 else 0
-        if size > 2**24:  # the result's exponent alone would not fit in memory sensibly
+        if size > 1e300:  # the result's exponent alone would not fit in memory
             big = (abs(a) > 1) == (b > 0)
             if a < 0 and b != mpmath.floor(b):
                 return _NAN
@@ -162,16 +162,20 @@ def _power(a: Any, b: Any) -> Any:
     return mpmath.power(a, b)
 
 
-#: Beyond this |argument| exp and its kin are outside every dtype's range by
-#: thousands of orders of magnitude (e**1e5 ~ 10**43429), so they are taken as
-#: their limits; computing e**(1e308) exactly would exhaust memory.
-_HUGE_ARG = 1e5
+#: exp and its kin stay exact (mpmath's exponent is unbounded, so e**1e38 is a
+#: finite number and log(1 + e**x) comes back finite, as the function is) for
+#: every argument a float can hold. Only beyond that, where the argument itself
+#: came out of another exp (e**(e**1e308)), is the result taken as its limit:
+#: computing it would exhaust memory, and no dtype could tell the difference.
+_HUGE_ARG = _MPF("1e310")  # (a float would be inf)
+#: tanh(v) for |v| > 1e5 is 1 - 2e**(-2e5): 1 to every dtype.
+_TANH_ONE = 1e5
 
 
 def _exp(v: Any) -> Any:
     if v > _HUGE_ARG:
         return _INF
-    if v < -_HUGE_ARG * 1e3:  # e**-1e8: zero to every dtype, and to any product with it
+    if v < -_HUGE_ARG:
         return _MPF(0)
     return mpmath.exp(v)
 
@@ -193,7 +197,7 @@ def _cosh(v: Any) -> Any:
 
 
 def _tanh(v: Any) -> Any:
-    return mpmath.sign(v) * 1 if abs(v) > _HUGE_ARG else mpmath.tanh(v)
+    return mpmath.sign(v) * 1 if abs(v) > _TANH_ONE else mpmath.tanh(v)
 
 
 def _erfc(v: Any) -> Any:
@@ -583,6 +587,7 @@ def derivative_check(
     params: Mapping[str, float] | None = None,
     *,
     declared_kinks: Sequence[float] = (),
+    ref: Reference | None = None,
 ) -> tuple[list[DerivativeFinding], str]:
     """Check ``grad`` (and ``grad2``, and each parameter partial) numerically at ``xs``.
 
@@ -595,37 +600,75 @@ def derivative_check(
     why = _can_run_mp(spec, ps)
     if why:
         return _derivative_check_f64(spec, xs, ps, declared_kinks), "float64"
-    return _derivative_check_mp(spec, xs, ps, declared_kinks), "mpmath"
+    return _derivative_check_mp(spec, xs, ps, declared_kinks, ref), "mpmath"
 
 
-def _groups_by_magnitude(xs: np.ndarray) -> list[tuple[np.ndarray, int]]:
-    """Index groups of ``xs`` with the working precision that holds ``x +- 2h`` exactly."""
-    _, e = np.frexp(np.where(xs == 0, 1.0, np.abs(xs)))
-    need = 53 + (-STEP_EXP) + np.maximum(e, 0) + 96
+def _exponent(v: np.ndarray) -> np.ndarray:
+    """Binary exponent of float64 values; inf counts as huge, 0 and NaN as tiny."""
+    v = np.abs(np.asarray(v, dtype=np.float64))
+    _, e = np.frexp(np.where(np.isfinite(v) & (v > 0), v, 1.0))
+    return np.where(np.isinf(v), 1100, np.where((v == 0) | np.isnan(v), -1100, e)).astype(np.int64)
+
+
+def _precisions(xs: np.ndarray, e_f: np.ndarray, e_d: np.ndarray, wrt_param: bool) -> list[tuple[np.ndarray, int]]:
+    """Index groups with a working precision that resolves the difference.
+
+    Two needs: ``x +- h`` (or ``p +- h_p``) must be exact, and
+    ``f(x+h) - f(x-h) ~ 2 h f'`` must keep 53+ bits next to ``|f|``; 64 bits
+    of margin on top. Rounded up to multiples of 128 bits to form groups.
+    """
+    ex = np.maximum(_exponent(xs), 0)
+    ratio = np.clip(e_f - e_d, 0, 3000)
+    need = 64 + 53 + (-STEP_EXP) + np.maximum(ex, ratio) + (ex if wrt_param else 0)
     prec = (np.ceil(need / 128.0) * 128).astype(int)
     return [(np.nonzero(prec == p)[0], int(p)) for p in np.unique(prec)]
 
 
 def _derivative_check_mp(
-    spec: Spec, xs: np.ndarray, ps: dict[str, Any], kinks: Sequence[float]
+    spec: Spec, xs: np.ndarray, ps: dict[str, Any], kinks: Sequence[float], ref: Reference | None
 ) -> list[DerivativeFinding]:
     fn = _evaluator(spec, "fn")
     gr = _evaluator(spec, "grad")
     names = list(spec.params)
-    jobs: list[tuple[str, Callable[[Any, dict[str, Any]], Any], Callable[[Any, dict[str, Any]], Any], str | None]] = [
-        ("gradient", lambda x, p: fn(x, p, MP)[0], lambda x, p: gr(x, p, MP)[0], None)
+    jobs: list[tuple[str, Callable[[Any, dict[str, Any]], Any], Callable[[Any, dict[str, Any]], Any], str | None, str, str]] = [
+        ("gradient", lambda x, p: fn(x, p, MP)[0], lambda x, p: gr(x, p, MP)[0], None, "value", "gradient")
     ]
     for i, pn in enumerate(names):
         jobs.append((f"param_gradient:{pn}", lambda x, p: fn(x, p, MP)[0],
-                     (lambda i: lambda x, p: gr(x, p, MP)[1 + i])(i), pn))
+                     (lambda i: lambda x, p: gr(x, p, MP)[1 + i])(i), pn, "value", f"param_gradient:{pn}"))
     if spec.grad2 is not None:
         g2 = _evaluator(spec, "grad2")
-        jobs.append(("grad2", lambda x, p: gr(x, p, MP)[0], lambda x, p: g2(x, p, MP)[0], None))
+        jobs.append(("grad2", lambda x, p: gr(x, p, MP)[0], lambda x, p: g2(x, p, MP)[0], None, "gradient", ""))
     findings = []
-    for quantity, f, d, wrt in jobs:
+    for quantity, f, d, wrt, fq, dq in jobs:
         pts = xs if quantity == "gradient" else _thin(xs, PARAM_POINTS)
-        findings.append(_one_derivative_mp(quantity, f, d, wrt, pts, ps, kinks))
+        mags = []
+        for q, fun in ((fq, f), (dq, d)):
+            e = np.full(len(pts), np.iinfo(np.int64).min // 4, dtype=np.int64)
+            todo = np.ones(len(pts), dtype=bool)
+            if ref is not None and q in ref.values:
+                hi, _, found = ref.lookup(q, pts)
+                known = found & np.isfinite(hi)  # beyond float64, ask mpmath
+                e[known] = _exponent(hi[known])
+                todo = ~known
+            if todo.any():
+                with mpmath.workprec(64):
+                    vals = _safe(lambda fun=fun: fun(MP._to_mp(pts[todo]), ps), int(todo.sum()))
+                e[todo] = [_mp_exponent(v) for v in vals]
+            mags.append(e)
+        findings.append(_one_derivative_mp(quantity, f, d, wrt, pts, ps, kinks, mags[0], mags[1]))
     return findings
+
+
+def _mp_exponent(v: Any) -> int:
+    """Binary exponent of an mpmath number (unbounded); tiny for 0 and NaN."""
+    v = _mp(v) if not isinstance(v, mpmath.mpf) else v
+    if mpmath.isinf(v):
+        return 1 << 20
+    if v == 0 or mpmath.isnan(v):
+        return -(1 << 20)
+    _, _, exp, bc = v._mpf_
+    return int(max(-(1 << 20), min(1 << 20, exp + bc)))
 
 
 def _thin(xs: np.ndarray, n: int) -> np.ndarray:
@@ -649,61 +692,64 @@ def _one_derivative_mp(
     xs: np.ndarray,
     ps: dict[str, Any],
     kinks: Sequence[float],
+    e_f: np.ndarray,
+    e_d: np.ndarray,
 ) -> DerivativeFinding:
     n = len(xs)
     declared = np.full(n, np.nan)
     central = np.full(n, np.nan)
     left = np.full(n, np.nan)
     right = np.full(n, np.nan)
-    kinkish = np.zeros(n, dtype=bool)
-    for idx, prec in _groups_by_magnitude(xs):
+    for idx, prec in _precisions(xs, e_f, e_d, wrt is not None):
         m = len(idx)
         with mpmath.workprec(prec):
             x = MP._to_mp(xs[idx])
             if wrt is None:
-                h = mpmath.ldexp(1, STEP_EXP)
+                h: Any = mpmath.ldexp(1, STEP_EXP)
 
-                def at(k: int) -> np.ndarray:
-                    return _safe(lambda: f(x + k * h if k else x, ps), m)
+                def shifted(sel: np.ndarray, k: int) -> np.ndarray:
+                    xx = x[sel]
+                    return _safe(lambda: f(xx + k * h if k else xx, ps), len(xx))
             else:
+                # the step shrinks with |x|: a parameter usually scales x (sin(w x))
                 p0 = _MPF(float(ps[wrt]))
-                h = mpmath.ldexp(1, STEP_EXP) * max(_MPF(1), abs(p0))
+                h = np.array([mpmath.ldexp(max(_MPF(1), abs(p0)), STEP_EXP) / max(_MPF(1), abs(v)) for v in x],
+                             dtype=object)
 
-                def at(k: int) -> np.ndarray:
-                    return _safe(lambda: f(x, {**ps, wrt: p0 + k * h}), m)
+                def shifted(sel: np.ndarray, k: int) -> np.ndarray:
+                    xx, hh = x[sel], h[sel]
+                    return _safe(lambda: f(xx, {**ps, wrt: p0 + k * hh if k else p0}), len(xx))
 
+            every = np.ones(m, dtype=bool)
             dec = _safe(lambda: d(x, ps), m)
-            fp, fm = at(1), at(-1)
-            cen = (fp - fm) / (2 * h)
+            cen = (shifted(every, 1) - shifted(every, -1)) / (2 * h)
             dh, _ = _to_hi_lo(dec, m)
             ch, _ = _to_hi_lo(cen, m)
             ok, _ = _close_hp(dh, ch)
-            # NaN/inf declared values are judged against NaN/inf differences
-            ok |= (np.isnan(dh) & np.isnan(ch)) | (np.isinf(dh) & (dh == ch))
+            # an infinite derivative where f itself is infinite cannot be differenced
+            ok |= np.isinf(dh) & np.isnan(ch)
             declared[idx], central[idx] = dh, ch
-            bad = np.nonzero(~ok)[0]
-            if len(bad):
-                sub = idx[bad]
-                x_b = x[bad]
-                with mpmath.workprec(prec):
-                    if wrt is None:
-                        g = lambda k: _safe(lambda: f(x_b + k * h if k else x_b, ps), len(bad))  # noqa: E731
-                    else:
-                        g = lambda k: _safe(lambda: f(x_b, {**ps, wrt: p0 + k * h}), len(bad))  # noqa: E731
-                    f0, f1, f2, fm1, fm2 = g(0), g(1), g(2), g(-1), g(-2)
-                    r = (-3 * f0 + 4 * f1 - f2) / (2 * h)
-                    lft = (3 * f0 - 4 * fm1 + fm2) / (2 * h)
-                rh, _ = _to_hi_lo(r, len(bad))
-                lh, _ = _to_hi_lo(lft, len(bad))
-                right[sub], left[sub] = rh, lh
-                smooth, _ = _close_hp(lh, rh)
-                kinkish[sub] = ~smooth
+            sel = ~ok
+            if sel.any():
+                hb = h if wrt is None else h[sel]
+                f0, f1, f2 = shifted(sel, 0), shifted(sel, 1), shifted(sel, 2)
+                fm1, fm2 = shifted(sel, -1), shifted(sel, -2)
+                r = (-3 * f0 + 4 * f1 - f2) / (2 * hb)
+                lft = (3 * f0 - 4 * fm1 + fm2) / (2 * hb)
+                k = int(sel.sum())
+                right[idx[sel]] = _to_hi_lo(r, k)[0]
+                left[idx[sel]] = _to_hi_lo(lft, k)[0]
     ok_c, d_c = _close_hp(declared, central)
-    ok_c |= (np.isnan(declared) & np.isnan(central)) | (np.isinf(declared) & (declared == central))
+    ok_c |= np.isinf(declared) & np.isnan(central)
     ok_l, _ = _close_hp(declared, left)
     ok_r, _ = _close_hp(declared, right)
-    bad = ~ok_c & ~(kinkish & (ok_l | ok_r))
-    numerical = np.where(kinkish & ~ok_c, np.where(ok_l, left, right), central)
+    lr_agree, _ = _close_hp(left, right)
+    # Wrong only if it matches neither the central difference nor a one-sided
+    # one: the central stencil straddles a kink near one (or is fooled by a
+    # piece that is exactly quadratic), a one-sided stencil on the far side is not.
+    bad = ~ok_c & ~ok_l & ~ok_r
+    kinkish = ~ok_c & ~lr_agree
+    numerical = np.where(~ok_c & ~bad, np.where(ok_l, left, right), central)
     err = np.where(ok_c, d_c, ulp_distance(FORMATS["float64"], declared, numerical))
     step = 2.0 ** (STEP_EXP + 2)
     kinks_arr = np.asarray(list(kinks), dtype=np.float64)
@@ -714,7 +760,7 @@ def _one_derivative_mp(
                 undeclared.append(float(xv))
     return DerivativeFinding(
         quantity=quantity, method="mpmath", n=n, xs=xs, declared=declared,
-        numerical=np.where(bad & kinkish, central, numerical), err_ulps=err, bad=bad,
+        numerical=numerical, err_ulps=err, bad=bad,
         undeclared_kinks=undeclared,
         tolerance=f"{DERIV_ULPS:g} float64 ULP or {DERIV_ATOL:g} absolute",
     )
@@ -805,9 +851,11 @@ def _derivative_check_f64(
 def limit_values(spec: Spec, params: Mapping[str, float] | None = None) -> dict[str, dict[float, tuple[float, float]]]:
     """The value and derivative as ``x -> +-inf``, from two huge finite points.
 
-    For each quantity, ``{+inf: (at 2**4000, at 2**4001), -inf: (...)}`` rounded
-    to float64; when the two agree the function has that limit as far as
-    any dtype can tell. Empty for specs that cannot run on mpmath.
+    For each quantity, ``{+inf: (a, b), -inf: (...)}``: ``a == b`` is the
+    limit when 16 huge samples (around 2**1100 and 2**1101, beyond float64's
+    range and not integers) all
+    round to the same float64, as far as any dtype can tell; otherwise
+    ``(nan, 0)``. Empty for specs that cannot run on mpmath.
     """
     ps = {**spec.params, **(params or {})}
     if _can_run_mp(spec, ps):
@@ -816,15 +864,26 @@ def limit_values(spec: Spec, params: Mapping[str, float] | None = None) -> dict[
     # Huge but not integers (a huge float always is, which would fool a periodic
     # spec into a "limit"); beyond every dtype's range, so monotone functions
     # round to the same infinity at both.
-    with mpmath.workprec(4200):
-        a = mpmath.ldexp(1, 4000) + _MPF(1) / 3
-        b = mpmath.ldexp(1, 4001) + _MPF(1) / 7
-        big = np.array([a, b, -a, -b], dtype=object)
+    # 8 offsets spanning 7 units at two scales: an oscillation (sin(x), a
+    # saw tooth) shows up as disagreement, so only true limits are held.
+    with mpmath.workprec(1300):
+        # offsets j * golden ratio: fractional parts spread over [0, 1), so a
+        # function of period 1 (or any rational period) is sampled at many phases
+        phi = (mpmath.sqrt(5) - 1) / 2
+        pos = [mpmath.ldexp(1, e) + j * phi + _MPF(1) / 3 for e in (1100, 1101) for j in range(8)]
+        big = np.array(pos + [-v for v in pos], dtype=object)
         try:
             vals = [*_evaluator(spec, "fn")(big, ps, MP), *_evaluator(spec, "grad")(big, ps, MP)]
         except Exception:
             return {}
+    n = len(pos)
     for q, v in zip(quantities(spec), vals):
-        hi, _ = _to_hi_lo(v, 4)
-        out[q] = {math.inf: (hi[0], hi[1]), -math.inf: (hi[2], hi[3])}
+        hi, _ = _to_hi_lo(v, 2 * n)
+        out[q] = {math.inf: _agreed(hi[:n]), -math.inf: _agreed(hi[n:])}
     return out
+
+
+def _agreed(v: np.ndarray) -> tuple[float, float]:
+    """(value, value) when every sample rounds to the same float64, else (nan, 0)."""
+    same = bool(np.all(v == v[0])) or bool(np.all(np.isnan(v)))
+    return (float(v[0]), float(v[0])) if same else (math.nan, 0.0)
