@@ -797,7 +797,7 @@ def check(
     """
     t0 = time.perf_counter()
     specs = _resolve_targets(target)
-    frameworks = list(frameworks or fw.FRAMEWORKS)
+    frameworks = list(fw.FRAMEWORKS if frameworks is None else frameworks)
     dtypes = list(dtypes or FLOAT_DTYPES)
     modes = list(modes or MODES)
     for d in dtypes:

@@ -1,0 +1,56 @@
+"""The conformance suite over the catalogue: what ``nox -s conformance`` runs.
+
+    python conformance/run.py --out conformance/report [NAME ...]
+        [--framework torch|tf] [--dtype float16|bfloat16|float32|float64]
+        [--mode native|numpy]
+
+Every name (default: the whole catalogue) goes through :func:`xact.testing.check`:
+each framework x mode x dtype against the high-precision oracle, torch against
+TF, native against the NumPy bridge, the declared derivatives against
+numerical differentiation, kinks, special values, limits and Hypothesis
+properties. Writes report.md, report.json and plots/<name>.png under
+``--out``, prints a compact table and the wall time, and exits 1 when any
+check fails. Known failures are listed, each with its reason, in
+``xact/testing/tolerances.py`` (KNOWN_FAILURES) next to the tolerance table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+# Run from a checkout without installing: the repository root on the path.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def main(argv: list[str] | None = None) -> int:
+    t0 = time.perf_counter()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("names", nargs="*", help="activations (default: all); module:attr works too")
+    parser.add_argument("--out", default="conformance/report", help="report folder")
+    parser.add_argument("--framework", action="append", choices=["torch", "tf"])
+    parser.add_argument("--dtype", action="append", choices=["float16", "bfloat16", "float32", "float64"])
+    parser.add_argument("--mode", action="append", choices=["native", "numpy"])
+    parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    args = parser.parse_args(argv)
+
+    from xact.testing.cli import resolve_targets
+    from xact.testing.engine import check
+    from xact.testing.report import print_summary, write_outputs
+
+    report = check(
+        resolve_targets(args.names), frameworks=args.framework, dtypes=args.dtype,
+        modes=args.mode, progress=True, plots=not args.no_plots,
+    )
+    print_summary(report)
+    path = write_outputs(report, args.out, plots=not args.no_plots)
+    print(f"report: {path / 'report.md'}, {path / 'report.json'}"
+          + ("" if args.no_plots else f", {path / 'plots'}/"))
+    print(f"wall time: {time.perf_counter() - t0:.1f} s")
+    return 0 if report.passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
