@@ -231,7 +231,7 @@ def _result_from(
         tolerance=f"{tol.ulps:g} ULP or abs <= {tol.atol:.3g}",
         tolerance_reason=(f"{override}" if override else tol.reason),
         worst_x=float(xs[i]), got=float(got[i]), want=float(want[i]), message=msg,
-        repro=(repro(float(xs[i])) + f"\n# got {got[i]!r}, expected {want[i]!r}") if (repro and not passed) else "",
+        repro=(repro(float(xs[i])) + f"\n# got {float(got[i])!r}, expected {float(want[i])!r}") if (repro and not passed) else "",
         reference=reference,
     )
     return res
@@ -336,7 +336,7 @@ def _spec_checks(plan: _SpecPlan, ref: oracles.Reference, report: Report) -> Non
                 "value equals a one-sided derivative there, so this is not a failure"))
     # kink conventions on the spec itself
     for k, conv in kinks.items():
-        hi, lo, found = ref.lookup("gradient", np.array([k]))
+        hi, _, found = ref.lookup("gradient", np.array([k]))
         if not found[0]:
             continue
         got = float(hi[0])
@@ -483,7 +483,7 @@ def _framework_checks(
             refname = (f"{ref.kind} on {int(g_found.sum())} points, float64 on {int((~g_found).sum())}")
         sel = sel & ~sub
         m = _measure(qd, got[:n_grid][sel], r_hi[sel], r_lo[sel], tol)
-        rp = (lambda x, q=q: fw.repro(framework, spec.name, x, dtype, mode, ps, q, pre))
+        rp = (lambda x, q=q: fw.repro(framework, spec.name, x, dtype, mode, ps, q, pre))  # noqa: E731  (called at once)
         report.results.append(_result_from(
             m, grid[sel], got[:n_grid][sel], round_to(FORMATS[qd], r_hi[sel], r_lo[sel]),
             check="accuracy", quantity=q, tol=tol, override=override, repro=rp,
@@ -550,8 +550,8 @@ def _pair_checks(plan: _SpecPlan, report: Report, runs: dict[tuple[str, str, str
             mode = a[1] if kind == "cross" else "native~numpy"
 
             def rp(x: float, a: tuple[str, str, str] = a, b: tuple[str, str, str] = b, q: str = q) -> str:
-                return (fw.repro(a[0], spec.name, x, d, a[1], ps, q, pre) + "\n"
-                        + fw.repro(b[0], spec.name, x, d, b[1], ps, q, ""))
+                return (fw.repro(a[0], spec.name, x, d, a[1], ps, q, pre) + "\n"  # noqa: B023  (called at once)
+                        + fw.repro(b[0], spec.name, x, d, b[1], ps, q, ""))  # noqa: B023  (called at once)
 
             for check_kind, mask in ((kind, ~sub), ("subnormal", sub)):
                 if not mask.any():

@@ -46,8 +46,8 @@ from xact.spec import Spec
 from xact.testing._floats import FORMATS, ulp_distance
 
 __all__ = [
-    "MPNamespace",
     "DerivativeFinding",
+    "MPNamespace",
     "Reference",
     "derivative_check",
     "reference",
@@ -492,7 +492,7 @@ def reference(spec: Spec, xs: np.ndarray, params: Mapping[str, float] | None = N
         return his, los, bad
 
     every = np.ones(len(xs), dtype=bool)
-    h1, l1, bad1 = split(eval_all(every, BASE_PREC))
+    h1, _, bad1 = split(eval_all(every, BASE_PREC))
     h2, l2, bad2 = split(eval_all(every, 2 * BASE_PREC))
     differs = bad1 | bad2
     for a, b in zip(h1, h2):
@@ -635,7 +635,7 @@ def _derivative_check_mp(
     ]
     for i, pn in enumerate(names):
         jobs.append((f"param_gradient:{pn}", lambda x, p: fn(x, p, MP)[0],
-                     (lambda i: lambda x, p: gr(x, p, MP)[1 + i])(i), pn, "value", f"param_gradient:{pn}"))
+                     (lambda i: lambda x, p: gr(x, p, MP)[1 + i])(i), pn, "value", f"param_gradient:{pn}"))  # noqa: B023  (called at once)
     if spec.grad2 is not None:
         g2 = _evaluator(spec, "grad2")
         jobs.append(("grad2", lambda x, p: gr(x, p, MP)[0], lambda x, p: g2(x, p, MP)[0], None, "gradient", ""))
@@ -653,7 +653,7 @@ def _derivative_check_mp(
                 todo = ~known
             if todo.any():
                 with mpmath.workprec(64):
-                    vals = _safe(lambda fun=fun: fun(MP._to_mp(pts[todo]), ps), int(todo.sum()))
+                    vals = _safe(lambda fun=fun: fun(MP._to_mp(pts[todo]), ps), int(todo.sum()))  # noqa: B023  (called at once)
                 e[todo] = [_mp_exponent(v) for v in vals]
             mags.append(e)
         findings.append(_one_derivative_mp(quantity, f, d, wrt, pts, ps, kinks, mags[0], mags[1]))
@@ -708,8 +708,8 @@ def _one_derivative_mp(
                 h: Any = mpmath.ldexp(1, STEP_EXP)
 
                 def shifted(sel: np.ndarray, k: int) -> np.ndarray:
-                    xx = x[sel]
-                    return _safe(lambda: f(xx + k * h if k else xx, ps), len(xx))
+                    xx = x[sel]  # noqa: B023  (called at once)
+                    return _safe(lambda: f(xx + k * h if k else xx, ps), len(xx))  # noqa: B023  (called at once)
             else:
                 # the step shrinks with |x|: a parameter usually scales x (sin(w x))
                 p0 = _MPF(float(ps[wrt]))
@@ -717,11 +717,11 @@ def _one_derivative_mp(
                              dtype=object)
 
                 def shifted(sel: np.ndarray, k: int) -> np.ndarray:
-                    xx, hh = x[sel], h[sel]
-                    return _safe(lambda: f(xx, {**ps, wrt: p0 + k * hh if k else p0}), len(xx))
+                    xx, hh = x[sel], h[sel]  # noqa: B023  (called at once)
+                    return _safe(lambda: f(xx, {**ps, wrt: p0 + k * hh if k else p0}), len(xx))  # noqa: B023  (called at once)
 
             every = np.ones(m, dtype=bool)
-            dec = _safe(lambda: d(x, ps), m)
+            dec = _safe(lambda: d(x, ps), m)  # noqa: B023  (called at once)
             cen = (shifted(every, 1) - shifted(every, -1)) / (2 * h)
             dh, _ = _to_hi_lo(dec, m)
             ch, _ = _to_hi_lo(cen, m)

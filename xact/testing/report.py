@@ -40,7 +40,12 @@ class Progress:
     def __enter__(self) -> Progress:
         if self.enabled:
             try:
-                from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+                from rich.progress import (
+                    BarColumn,
+                    MofNCompleteColumn,
+                    TextColumn,
+                    TimeElapsedColumn,
+                )
                 from rich.progress import Progress as RichProgress
 
                 self._bar = RichProgress(
