@@ -2,8 +2,9 @@
 
 Every parameter has its elementwise partial in ``grad``, so any of them can
 be a trainable tensor (``xact.torch.Activation(name, trainable=True)``).
-Where a unit is a special case of another spec (prelu of leaky_relu,
-star_relu of relu_squared), it calls that spec's formula.
+Where a unit is a special case of another spec (prelu of leaky_relu), it
+calls that spec's formula; star_relu's forward scales before squaring, as
+scale * relu_squared(x) would overflow where star_relu is finite.
 """
 
 from __future__ import annotations
@@ -171,7 +172,7 @@ def d_soft_exponential(x: Any, alpha: float = 0.0, xp: Any = np) -> Any:
     dx = xp.where(alpha > 0, xp.exp(u), xp.where(alpha < 0, inv, 1.0))
     d_pos = _blocks.u_exp_minus_expm1(u, xp) / (a_pos * a_pos) + 1.0
     d_neg = _blocks.log1p_minus_ratio(w, xp) / (a_neg * a_neg) + inv
-    d_zero = 1.0 + 0.5 * xp.square(x)
+    d_zero = 1.0 + (0.5 * x) * x  # not 0.5 * x^2: x^2 overflows first
     return dx, xp.where(alpha > 0, d_pos, xp.where(alpha < 0, d_neg, d_zero))
 
 
@@ -272,7 +273,9 @@ def star_relu(x: Any, scale: float = _STAR_SCALE, bias: float = _STAR_BIAS, xp: 
         >>> xnp.star_relu(np.array([1.0]), scale=1.0, bias=0.5)
         array([1.5])
     """
-    return scale * relu_squared(x, xp) + bias
+    r = xp.maximum(x, 0.0)
+    # (scale * r) * r, not scale * r^2: r^2 overflows at 1.8e19 in float32 where f is finite.
+    return (scale * r) * r + bias
 
 
 def d_star_relu(x: Any, scale: float = _STAR_SCALE, bias: float = _STAR_BIAS, xp: Any = np) -> Any:

@@ -402,20 +402,20 @@ def siren(x: Any, w0: float = 30.0, xp: Any = np) -> Any:
         array([0.])
     """
     p, e = _siren_argument(x, w0, xp)
-    return xp.sin(p) + e * xp.cos(p)
+    return xp.sin(p) * xp.cos(e) + xp.cos(p) * xp.sin(e)
 
 
 def d_siren(x: Any, w0: float = 30.0, xp: Any = np) -> Any:
     p, e = _siren_argument(x, w0, xp)
-    c = xp.cos(p) - e * xp.sin(p)
+    c = xp.cos(p) * xp.cos(e) - xp.sin(p) * xp.sin(e)
     return w0 * c, x * c
 
 
 def _siren_argument(x: Any, w0: Any, xp: Any) -> tuple[Any, Any]:
     """w0 x = p + e exactly (Dekker): the rounding of w0 x alone costs ~|w0 x| eps in sin.
 
-    sin(p + e) = sin p + e cos p to first order, since |e| <= ulp(p) / 2. Where
-    the split overflows (|x| near the dtype's max) e is dropped.
+    sin(p + e) is then expanded exactly (e may exceed 1 when |w0 x| > 2^24 in
+    float32). Where the split overflows (|x| near the dtype's max) e is dropped.
     """
     p, e = _blocks.two_prod(w0, x, xp)
     return p, xp.where(xp.isfinite(e), e, 0.0)
