@@ -185,7 +185,7 @@ def two_sum(a: Any, b: Any) -> tuple[Any, Any]:
     return s, (a - (s - bb)) + (b - bb)
 
 
-def _split_constant_value(c: Any, xp: Any, like: Any) -> tuple[Any, Any]:
+def split_constant(c: Any, xp: Any, like: Any) -> tuple[Any, Any]:
     """A coefficient as hi + lo at the working precision (a tensor is its own hi)."""
     if isinstance(c, float):
         hi = float(np.asarray(c, dtype=_finfo(xp, like).dtype))
@@ -201,11 +201,11 @@ def polyval_compensated(coefficients: tuple[Any, ...], x: Any, xp: Any = np) -> 
     precision, so their own rounding does not count) or arrays. Keep |x|
     moderate (the products are split).
     """
-    hi, lo = _split_constant_value(coefficients[-1], xp, x)
+    hi, lo = split_constant(coefficients[-1], xp, x)
     h = xp.full_like(x, 0.0) + hi
     err = xp.full_like(x, 0.0) + lo
     for c in reversed(coefficients[:-1]):
-        c_hi, c_lo = _split_constant_value(c, xp, x)
+        c_hi, c_lo = split_constant(c, xp, x)
         p, pe = two_prod(h, x, xp)
         h, se = two_sum(p, c_hi)
         err = err * x + (pe + se + c_lo)

@@ -3,8 +3,8 @@
 Every parameter has its elementwise partial in ``grad``, so any of them can
 be a trainable tensor (``xact.torch.Activation(name, trainable=True)``).
 Where a unit is a special case of another spec (prelu of leaky_relu), it
-calls that spec's formula; star_relu's forward scales before squaring, as
-scale * relu_squared(x) would overflow where star_relu is finite.
+calls that spec's formula; star_relu's forward is compensated near its root,
+so it does not reuse relu_squared there.
 """
 
 from __future__ import annotations
@@ -273,9 +273,22 @@ def star_relu(x: Any, scale: float = _STAR_SCALE, bias: float = _STAR_BIAS, xp: 
         >>> xnp.star_relu(np.array([1.0]), scale=1.0, bias=0.5)
         array([1.5])
     """
+    # Near the root (scale r^2 = -bias) the sum cancels, so r^2, scale * r^2 and
+    # the sum are formed exactly (Dekker, Knuth) and their errors added back; the
+    # constants' own roundings too. Beyond 2^50 (where splitting r^2 would overflow float32)
+    # there is nothing to cancel: (scale r) r + bias.
     r = xp.maximum(x, 0.0)
-    # (scale * r) * r, not scale * r^2: r^2 overflows at 1.8e19 in float32 where f is finite.
-    return (scale * r) * r + bias
+    huge = r > 2.0**50
+    rs = xp.where(huge, 0.0, r)
+    p, pe = _blocks.two_prod(rs, rs, xp)
+    if isinstance(scale, float):
+        q, qe = _blocks.scale_exact(scale, p, xp)
+    else:
+        q, qe = _blocks.two_prod(scale, p, xp)
+    b_hi, b_lo = _blocks.split_constant(bias, xp, x)
+    total, te = _blocks.two_sum(q, b_hi)
+    near_root = total + (te + qe + scale * pe + b_lo)
+    return xp.where(huge, (scale * r) * r + bias, near_root)
 
 
 def d_star_relu(x: Any, scale: float = _STAR_SCALE, bias: float = _STAR_BIAS, xp: Any = np) -> Any:
