@@ -32,7 +32,8 @@ def tests(session: nox.Session, frameworks: str) -> None:
     _install(session, "test", FRAMEWORKS[frameworks])
     # Exit 5 (no tests collected, e.g. a posargs filter matching nothing) is not a
     # failure of the code; pytest's own summary line says "no tests ran".
-    session.run("pytest", *session.posargs, env=QUIET_TF, success_codes=[0, 5])
+    # Two workers for the two cores; `nox -s tests -- -n 0` runs serially.
+    session.run("pytest", "-n", "2", *session.posargs, env=QUIET_TF, success_codes=[0, 5])
 
 
 @nox.session
@@ -52,11 +53,20 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def conformance(session: nox.Session) -> None:
-    """Conformance over the catalogue; writes conformance/report/. Narrow with posargs:
-    names, --framework torch|tf, --dtype float32, --mode native|numpy."""
+    """Conformance over the catalogue, then the built-in parity record; writes conformance/report/.
+    Narrow with posargs: names, --framework torch|tf, --dtype float32, --mode native|numpy."""
     _install(session, "conformance", FRAMEWORKS["torch+tf"])
+    session.install(*CONSTRAINTS, "onnx")  # the parity record's ONNX oracle
     out = os.environ.get("XACT_REPORT_DIR", "conformance/report")
-    session.run("python", "conformance/run.py", "--out", out, *session.posargs, env=QUIET_TF)
+    # The parity record is written even when conformance fails; the session fails after.
+    failed = None
+    try:
+        session.run("python", "conformance/run.py", "--out", out, *session.posargs, env=QUIET_TF)
+    except nox.command.CommandFailed as e:
+        failed = e
+    session.run("python", "-m", "xact", "parity", "--out", out, env=QUIET_TF)
+    if failed is not None:
+        session.error(f"conformance failed; see {out}/report.md")
 
 
 @nox.session(default=False)

@@ -443,7 +443,15 @@ def d_gcu(x: Any, xp: Any = np) -> Any:
 
 
 define("serf", fn=serf, grad=d_serf, family="research")
-define("smish", fn=smish, grad=d_smish, family="research")
+_SMISH_WHY = (
+    "x * s(2+s) / (s(2+s) + 2) with s = sigmoid(x) chains five roundings; measured 5 float32 "
+    "ULP at isolated points (x ~ -7.6, -4.2), and native vs bridge 5 apart at x ~ -1.5"
+)
+define(
+    "smish", fn=smish, grad=d_smish, family="research",
+    tolerances={"float32:value": (6, _SMISH_WHY), "float32:bridge:value": (6, _SMISH_WHY),
+                "float32:cross:value": (6, _SMISH_WHY)},
+)
 define("logish", fn=logish, grad=d_logish, family="research")
 define("tanhexp", fn=tanhexp, grad=d_tanhexp, family="research")
 define("lisht", fn=lisht, grad=d_lisht, family="research")

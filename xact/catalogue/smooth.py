@@ -97,20 +97,50 @@ def _erfc_of_scaled(x: Any, xp: Any) -> Any:
     return xp.where(xp.abs(x) > _GELU_EXACT_BELOW, xp.erfc(-_SQRT_HALF * x), corrected)
 
 
-def _gelu_tanh_inner(x: Any, xp: Any) -> Any:
-    """2u with u = sqrt(2/pi) (x + 0.044715 x^3), so that 1 + tanh(u) = 2 sigmoid(2u)."""
-    return (2.0 * _SQRT_2_OVER_PI) * (x + _GELU_CUBIC * x * xp.square(x))
+_GELU_C1 = 2.0 * _SQRT_2_OVER_PI  # 2u = c1 x + c3 x^3
+_GELU_C3 = 2.0 * _SQRT_2_OVER_PI * _GELU_CUBIC
+_GELU_FLAT_FROM = 30.0  # |x| beyond: sigmoid(2u) is 0 or 1 to every dtype's last bit
+
+
+def _gelu_tanh_inner(x: Any, xp: Any) -> tuple[Any, Any, Any]:
+    """(xc, v, e): xc = clip(x, -30, 30) and 2u(xc) = v + e to about twice the working precision.
+
+    sigmoid(2u) ~ e^(2u) for 2u < 0 turns an absolute error of 2u into a relative
+    error |2u| times larger (|2u| > 60 at x = -6), so the cubic is formed with
+    exact products and sums (Dekker, Knuth) and its constants split.
+    """
+    xc = xp.clip(x, -_GELU_FLAT_FROM, _GELU_FLAT_FROM)
+    sq, sq_e = _blocks.two_prod(xc, xc, xp)
+    cube, cube_e = _blocks.two_prod(sq, xc, xp)
+    a, a_e = _blocks.scale_exact(_GELU_C3, cube, xp)
+    b, b_e = _blocks.scale_exact(_GELU_C1, xc, xp)
+    v, v_e = _blocks.two_sum(a, b)
+    return xc, v, v_e + a_e + b_e + _GELU_C3 * (cube_e + sq_e * xc)
+
+
+def _gelu_tanh_sigmoid(v: Any, e: Any, xp: Any) -> tuple[Any, Any]:
+    """(S, S') = sigmoid and its derivative at v + e, to first order in e.
+
+    The corrections are factors (1 + ...), not added terms: e * sigmoid'(v) is
+    subnormal in the tail, and TensorFlow's CPU kernels flush subnormals to 0.
+    """
+    s = _blocks.sigmoid(v, xp)
+    ds = _blocks.sigmoid_prime(v, xp)
+    return s * (1.0 + e * (1.0 - s)), ds * (1.0 + e * (1.0 - 2.0 * s))
 
 
 def gelu_tanh(x: Any, xp: Any = np) -> Any:
     """GELU, tanh approximation: f(x) = x/2 * (1 + tanh(u)), u = sqrt(2/pi)(x + 0.044715 x^3).
 
     Careful form: 1 + tanh(u) = 2 sigmoid(2u), so f = x * sigmoid(2u) with the
-    careful sigmoid (no cancellation for negative x); f(-inf) = 0.
+    careful sigmoid (no cancellation for negative x); f(-inf) = 0. Since
+    sigmoid(2u) ~ e^(2u) multiplies the error of 2u by |2u| in the negative tail,
+    2u is formed in double-word arithmetic (exact products and sums) and fed to
+    the sigmoid to first order; x is clipped to [-30, 30] inside, where the
+    sigmoid is already 0 or 1 to every dtype's last bit (so x^3 cannot overflow).
     Derivative: f'(x) = s + x * s(1 - s) * 2u', s = sigmoid(2u),
-    u' = sqrt(2/pi)(1 + 3 * 0.044715 x^2); for |x| >= 30 the second term
-    is below every dtype's smallest number and is taken as 0, which also
-    keeps x^3 from overflowing. Smooth everywhere.
+    2u' = 2 sqrt(2/pi)(1 + 3 * 0.044715 x^2), with the same corrections.
+    Smooth everywhere.
     Reference: Hendrycks & Gimpel (2016); torch.nn.functional.gelu(approximate="tanh"),
     keras.activations.gelu(approximate=True).
 
@@ -119,14 +149,16 @@ def gelu_tanh(x: Any, xp: Any = np) -> Any:
         >>> round(float(xnp.gelu_tanh(np.array(1.0))), 6)
         0.841192
     """
-    return _blocks.zero_at_neg_inf(x, x * _blocks.sigmoid(_gelu_tanh_inner(x, xp), xp), xp)
+    _, v, e = _gelu_tanh_inner(x, xp)
+    s, _ = _gelu_tanh_sigmoid(v, e, xp)
+    return _blocks.zero_at_neg_inf(x, x * s, xp)
 
 
 def d_gelu_tanh(x: Any, xp: Any = np) -> Any:
-    v = _gelu_tanh_inner(x, xp)
-    xc = xp.clip(x, -30.0, 30.0)
-    du2 = (2.0 * _SQRT_2_OVER_PI) * (1.0 + 3.0 * _GELU_CUBIC * xp.square(xc))
-    return _blocks.sigmoid(v, xp) + xc * _blocks.sigmoid_prime(v, xp) * du2
+    xc, v, e = _gelu_tanh_inner(x, xp)
+    s, ds = _gelu_tanh_sigmoid(v, e, xp)
+    du2 = _GELU_C1 + 3.0 * _GELU_C3 * xp.square(xc)
+    return s + xc * ds * du2
 
 
 def silu(x: Any, xp: Any = np) -> Any:

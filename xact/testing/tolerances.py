@@ -134,6 +134,9 @@ class KnownFailure:
     #: describe a framework behaviour across many specs are not strict, since
     #: the behaviour shows only where a spec is sensitive to it.
     strict: bool = True
+    #: when set, the entry covers a failing check only if every failing point
+    #: has |x| >= beyond (a domain edge), so the rest of the range is still judged.
+    beyond: float | None = None
 
     def matches(self, name: str, check: str, framework: str, mode: str, dtype: str, quantity: str) -> bool:
         base_q = quantity.split(":")[0] if quantity.startswith("param_gradient") else quantity
@@ -149,6 +152,25 @@ class KnownFailure:
 #: Checks that fail today, each with a comment. Keep it short and honest:
 #: an entry that starts passing makes the run fail (xpass) until removed.
 KNOWN_FAILURES: list[KnownFailure] = [
+    # TensorFlow's float64 erfc is up to 9 ULP off near 1 (measured at gelu's
+    # x ~ -1.4, erfc(0.99)); each framework stays within 8 ULP of the truth but
+    # torch and TF, or TF native and the NumPy bridge, can be 9 apart.
+    KnownFailure("gelu", "cross", "TF float64 erfc 9 ULP off near 1", framework="torch~tf",
+                 dtype="float64", quantity="value", strict=False),
+    KnownFailure("gelu", "bridge", "TF float64 erfc 9 ULP off near 1", framework="tf",
+                 dtype="float64", quantity="value", strict=False),
+    # siren = sin(w0 x): beyond |x| = max / w0 the argument w0 x is not a number of
+    # the dtype (it overflows to inf) and sin(inf) is NaN, while the exact value is
+    # some number in [-1, 1]. Forming it needs Payne-Hanek reduction of an
+    # argument larger than the dtype's range; no framework's sin does that.
+    # Covers only those points (`beyond`): the rest of the range is still judged.
+    *[
+        KnownFailure("siren", check, "w0 x overflows the dtype for |x| > max / w0 = 30",
+                     dtype=d, strict=False, beyond=limit)
+        for check in ("accuracy", "special")
+        for d, limit in (("float32", 1.13e37), ("bfloat16", 1.13e37), ("float16", 1.13e37),
+                         ("float64", 5.9e306))
+    ],
     # TensorFlow's CPU kernels run with denormals-are-zero / flush-to-zero set
     # (tensorflow/core/platform/denormal.h, ScopedFlushDenormal around every op;
     # tf.numpy_function bodies run on those threads too). A subnormal *input* is
