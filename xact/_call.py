@@ -7,12 +7,13 @@ every framework, so they are written once here and the adapters stay thin.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from xact.errors import ModeError, ParameterError, SpecError
-from xact.spec import Spec, get
+from xact.errors import ModeError, ParameterError, SpecError, UnknownActivationError
+from xact.spec import Spec, get, names
 
 Mode = Literal["auto", "native", "numpy"]
 MODES: tuple[str, ...] = ("auto", "native", "numpy")
@@ -79,3 +80,37 @@ def call_grad(spec: Spec, x: Any, params: Mapping[str, Any], xp: Any | None) -> 
             f"{', '.join('d/d' + p for p in spec.params)}), got {got}"
         )
     return tuple(out)
+
+
+def named_attributes(
+    module: str, apply: Callable[..., Any], public: Sequence[str]
+) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """``__getattr__`` and ``__dir__`` for an adapter module (PEP 562).
+
+    Every registered name or alias becomes an attribute that calls ``apply``
+    with that name; names are looked up at access time, so specs defined
+    after the import are attributes too.
+    """
+
+    @functools.cache
+    def named(name: str) -> Callable[..., Any]:
+        def activation(x: Any, /, *, mode: str = "auto", **params: Any) -> Any:
+            return apply(name, x, mode=mode, **params)
+
+        activation.__name__ = activation.__qualname__ = name
+        activation.__doc__ = get(name).doc
+        return activation
+
+    def __getattr__(name: str) -> Callable[..., Any]:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            get(name)
+        except UnknownActivationError as e:
+            raise AttributeError(f"module {module!r} has no attribute {name!r}: {e}") from None
+        return named(name)
+
+    def __dir__() -> list[str]:
+        return sorted([*public, *names(include_aliases=True)])
+
+    return __getattr__, __dir__

@@ -12,17 +12,15 @@ NumPy namespace bound to the compute dtype, so Python scalars never promote.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from xact._call import Call, call_fn, call_grad, resolve
+from xact._call import Call, call_fn, call_grad, named_attributes, resolve
 from xact._dtypes import compute_dtype, require_float
 from xact.errors import ParameterError, SpecError, XactTypeError
 from xact.ops.numpy import namespace
-from xact.spec import Spec, get, names
+from xact.spec import Spec
 
 __all__ = ["apply", "grad", "grads"]
 
@@ -102,27 +100,4 @@ def grad(activation: str | Spec, a: Any, /, *, mode: str = "auto", **params: Any
     return grads(activation, a, mode=mode, **params)[0]
 
 
-@functools.cache
-def _named(name: str) -> Callable[..., np.ndarray]:
-    def activation(a: Any, /, *, mode: str = "auto", **params: Any) -> np.ndarray:
-        return apply(name, a, mode=mode, **params)
-
-    activation.__name__ = activation.__qualname__ = name
-    activation.__doc__ = get(name).doc
-    return activation
-
-
-def __getattr__(name: str) -> Callable[..., np.ndarray]:
-    if name.startswith("_"):
-        raise AttributeError(name)
-    from xact.errors import UnknownActivationError
-
-    try:
-        get(name)
-    except UnknownActivationError as e:
-        raise AttributeError(f"module 'xact.numpy' has no attribute {name!r}: {e}") from None
-    return _named(name)
-
-
-def __dir__() -> list[str]:
-    return sorted([*__all__, *names(include_aliases=True)])
+__getattr__, __dir__ = named_attributes("xact.numpy", apply, __all__)

@@ -31,12 +31,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from xact._call import Call, call_fn, call_grad, resolve
+from xact._call import Call, call_fn, call_grad, named_attributes, resolve
 from xact._dtypes import require_float
 from xact.errors import ModeError, ParameterError, SpecError, XactTypeError
 from xact.ops.numpy import namespace as numpy_namespace
 from xact.ops.tf import namespace as tf_namespace
-from xact.spec import Spec, get, names
+from xact.spec import Spec, get
 
 __all__ = ["Activation", "apply"]
 
@@ -360,27 +360,4 @@ class Activation(keras.layers.Layer):
         return config
 
 
-@functools.cache
-def _named(name: str) -> Callable[..., tf.Tensor]:
-    def activation(x: Any, /, *, mode: str = "auto", **params: Any) -> tf.Tensor:
-        return apply(name, x, mode=mode, **params)
-
-    activation.__name__ = activation.__qualname__ = name
-    activation.__doc__ = get(name).doc
-    return activation
-
-
-def __getattr__(name: str) -> Callable[..., tf.Tensor]:
-    if name.startswith("_"):
-        raise AttributeError(name)
-    from xact.errors import UnknownActivationError
-
-    try:
-        get(name)
-    except UnknownActivationError as e:
-        raise AttributeError(f"module 'xact.tf' has no attribute {name!r}: {e}") from None
-    return _named(name)
-
-
-def __dir__() -> list[str]:
-    return sorted([*__all__, *names(include_aliases=True)])
+__getattr__, __dir__ = named_attributes("xact.tf", apply, __all__)

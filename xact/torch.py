@@ -32,12 +32,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from xact._call import Call, call_fn, call_grad, resolve
+from xact._call import Call, call_fn, call_grad, named_attributes, resolve
 from xact._dtypes import require_float
 from xact.errors import ModeError, ParameterError, SpecError, XactTypeError
 from xact.ops.numpy import namespace as numpy_namespace
 from xact.ops.torch import namespace as torch_namespace
-from xact.spec import Spec, get, names
+from xact.spec import Spec, get
 
 __all__ = ["Activation", "apply"]
 
@@ -205,10 +205,10 @@ class _Native(torch.autograd.Function):
             wanted = tuple(
                 isinstance(p, torch.Tensor) and ctx.needs_input_grad[2 + i] for i, p in enumerate(params)
             )
-            gx, *fused = _fused_backward(ctx.spec, wanted)(x, gy, *params)
+            fused_gx, *fused = _fused_backward(ctx.spec, wanted)(x, gy, *params)
             it_fused = iter(fused)
             return (
-                gx if ctx.needs_input_grad[0] else None,
+                fused_gx if ctx.needs_input_grad[0] else None,
                 None,
                 *(
                     next(it_fused).sum_to_size(p.shape).to(p.dtype) if w else None
@@ -477,27 +477,4 @@ class Activation(torch.nn.Module):
         return ", ".join(parts)
 
 
-@functools.cache
-def _named(name: str) -> Callable[..., torch.Tensor]:
-    def activation(x: torch.Tensor, /, *, mode: str = "auto", **params: Any) -> torch.Tensor:
-        return apply(name, x, mode=mode, **params)
-
-    activation.__name__ = activation.__qualname__ = name
-    activation.__doc__ = get(name).doc
-    return activation
-
-
-def __getattr__(name: str) -> Callable[..., torch.Tensor]:
-    if name.startswith("_"):
-        raise AttributeError(name)
-    from xact.errors import UnknownActivationError
-
-    try:
-        get(name)
-    except UnknownActivationError as e:
-        raise AttributeError(f"module 'xact.torch' has no attribute {name!r}: {e}") from None
-    return _named(name)
-
-
-def __dir__() -> list[str]:
-    return sorted([*__all__, *names(include_aliases=True)])
+__getattr__, __dir__ = named_attributes("xact.torch", apply, __all__)
