@@ -189,3 +189,12 @@ def test_opt_in_fusion_matches_plain_native(name, params):
     for a, b in zip(fused, plain):
         assert a.shape == b.shape and a.dtype == b.dtype
         torch.testing.assert_close(a, b, rtol=8 * 2**-23, atol=1e-6)
+
+
+def test_export_keeps_the_bridge_as_one_custom_op():
+    model = torch.nn.Sequential(torch.nn.Linear(3, 3), xt.Activation("gelu", mode="numpy"))
+    x = torch.randn(2, 3)
+    program = torch.export.export(model, (x,))
+    targets = [str(n.target) for n in program.graph.nodes if n.op == "call_function"]
+    assert any("xact.host_values" in t for t in targets), targets
+    torch.testing.assert_close(program.module()(x), model(x))
