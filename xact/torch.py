@@ -39,7 +39,7 @@ from xact.ops.numpy import namespace as numpy_namespace
 from xact.ops.torch import namespace as torch_namespace
 from xact.spec import Spec, get
 
-__all__ = ["Activation", "apply"]
+__all__ = ["Activation", "apply", "set_fusion"]
 
 _HALF = (torch.float16, torch.bfloat16)
 Params = Sequence["torch.Tensor | float"]
