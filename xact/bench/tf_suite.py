@@ -12,6 +12,7 @@ Imported only when the TF benchmark runs.
 
 from __future__ import annotations
 
+import functools
 import os
 import tracemalloc
 from collections.abc import Callable
@@ -154,7 +155,7 @@ def implementations(name: str, x: tf.Tensor, gy: tf.Tensor, *, compiled: bool, s
                      _wrapped("seed", name, "eager", _host(baselines.seed(name), "seed"))))
         acts.append(("seed_function", "seed recipe, tf.function", "baseline",
                      _wrapped("seed", name, "function", _host(baselines.seed(name), "seed"))))
-    return [Impl(k, label, (lambda f=f: f(x, gy)), kind) for k, label, kind, f in acts]
+    return [Impl(k, label, functools.partial(f, x, gy), kind) for k, label, kind, f in acts]
 
 
 HOST_IMPLS = frozenset({

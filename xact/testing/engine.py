@@ -450,7 +450,7 @@ def _framework_checks(
     xs = np.concatenate([grid, pts.specials])
     n_grid = len(grid)
     pre = _preamble(spec)
-    base = dict(name=spec.name, framework=framework, mode=mode, dtype=dtype)
+    base: dict[str, Any] = dict(name=spec.name, framework=framework, mode=mode, dtype=dtype)
     try:
         out = fw.run(framework, spec, xs, dtype, mode, ps)
         if spec.params:
@@ -585,9 +585,8 @@ def _property_checks(plan: _SpecPlan, framework: str, mode: str, report: Report,
     def arrays(draw: Any) -> tuple[str, np.ndarray, np.ndarray]:
         dtype = draw(st.sampled_from(dtypes))
         shape = draw(hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4))
-        width = 64 if dtype == "float64" else 32
         elems = st.one_of(
-            st.floats(width=width, allow_nan=False, allow_infinity=False, allow_subnormal=False),
+            st.floats(width=64 if dtype == "float64" else 32, allow_nan=False, allow_infinity=False, allow_subnormal=False),
             st.sampled_from([math.nan, math.inf, -math.inf, 0.0, -0.0, 1.0, -1.0]),
         )
         x = draw(hnp.arrays(np.float64, shape, elements=elems))
@@ -614,7 +613,7 @@ def _property_checks(plan: _SpecPlan, framework: str, mode: str, report: Report,
             return
         nan_in = np.isnan(x)
         if (nan_in & ~np.isnan(out)).any():
-            i = np.argmax(nan_in & ~np.isnan(out))
+            i = int(np.argmax(nan_in & ~np.isnan(out)))
             record("nan", f"fn(NaN) = {np.ravel(out)[i]!r}; NaN must propagate", x, dtype)
         if spec.monotonic:
             fin = np.isfinite(x) & np.isfinite(out)

@@ -31,6 +31,7 @@ Neither framework is imported here.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -653,7 +654,7 @@ def _derivative_check_mp(
                 todo = ~known
             if todo.any():
                 with mpmath.workprec(64):
-                    vals = _safe(lambda fun=fun: fun(MP._to_mp(pts[todo]), ps), int(todo.sum()))  # noqa: B023  (called at once)
+                    vals = _safe(functools.partial(fun, MP._to_mp(pts[todo]), ps), int(todo.sum()))
                 e[todo] = [_mp_exponent(v) for v in vals]
             mags.append(e)
         findings.append(_one_derivative_mp(quantity, f, d, wrt, pts, ps, kinks, mags[0], mags[1]))
@@ -810,17 +811,14 @@ def _derivative_check_f64(
             else:
                 declared = _f64_eval(gr, xs, ps)[k]
                 base = fn
+            shifted: Callable[[Any], np.ndarray]
             if wrt is None:
                 h0: Any = 2.0**-6 * np.maximum(1.0, np.abs(xs))
-
-                def shifted(t: Any, _b: Evaluator = base) -> np.ndarray:
-                    return _f64_eval(_b, xs + t, ps)[0]
+                shifted = functools.partial(_shift_x, base, xs, ps)
             else:
                 p0 = float(ps[wrt])
                 h0 = 2.0**-6 * max(1.0, abs(p0))
-
-                def shifted(t: Any, _w: str = wrt, _p0: float = p0) -> np.ndarray:
-                    return _f64_eval(fn, xs, {**ps, _w: _p0 + float(t)})[0]
+                shifted = functools.partial(_shift_param, fn, xs, ps, wrt, p0)
 
             cen = _richardson(shifted, h0, 0)
             ok = close(declared, cen) | (np.isnan(declared) & np.isnan(cen))
@@ -887,3 +885,13 @@ def _agreed(v: np.ndarray) -> tuple[float, float]:
     """(value, value) when every sample rounds to the same float64, else (nan, 0)."""
     same = bool(np.all(v == v[0])) or bool(np.all(np.isnan(v)))
     return (float(v[0]), float(v[0])) if same else (math.nan, 0.0)
+
+
+def _shift_x(f: Evaluator, xs: np.ndarray, ps: Mapping[str, Any], t: Any) -> np.ndarray:
+    """f(xs + t) in float64 (the step of a numerical derivative in x)."""
+    return _f64_eval(f, xs + t, ps)[0]
+
+
+def _shift_param(f: Evaluator, xs: np.ndarray, ps: Mapping[str, Any], wrt: str, p0: float, t: Any) -> np.ndarray:
+    """f(xs) with parameter ``wrt`` moved to p0 + t, in float64."""
+    return _f64_eval(f, xs, {**ps, wrt: p0 + float(t)})[0]
