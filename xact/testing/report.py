@@ -287,9 +287,21 @@ def write_plots(report: Report, folder: str | os.PathLike[str]) -> dict[str, str
                     continue
                 e = np.where(np.isfinite(e), e, np.nan)
                 ax.plot(gx, e, ".", markersize=1.5, label=label.rsplit(" ", 1)[0])
+            try:
+                from xact.spec import get
+                from xact.testing.tolerances import lookup
+
+                tol = lookup(get(name), data["dtype"], q)[0].ulps
+                ax.axhline(tol, color="k", linewidth=0.8, linestyle=":", label=f"tolerance {tol:g} ULP")
+            except Exception:  # a plot without its line is still worth having
+                pass
+            # symlog: 0-8 ULP stay readable next to points the near-zero
+            # absolute escape lets through with large ULP counts.
+            ax.set_yscale("symlog", linthresh=1.0)
+            ax.set_ylim(bottom=0)
             ax.set_title(f"{q}: ULP error ({data['dtype']})")
             ax.set_xlabel("x")
-            ax.set_ylabel("ULP")
+            ax.set_ylabel("ULP (symlog)")
             ax.grid(alpha=0.3)
             if ax.get_legend_handles_labels()[0]:
                 ax.legend(markerscale=6)
