@@ -181,6 +181,7 @@ def _op(spec: Spec, native: bool, scalars: tuple[tuple[str, float], ...]) -> Cal
     partials = _native_partials if native else _bridge_partials
     fixed = dict(scalars)
     tensor_names = [n for n in spec.param_names if n not in fixed]
+    tensor_slots = [1 + spec.param_names.index(n) for n in tensor_names]  # in grad's partials
 
     def in_compute(x: tf.Tensor, tps: Sequence[tf.Tensor]) -> tuple[tf.Tensor, dict[str, Any]]:
         cdt = _compute(x.dtype)
@@ -190,7 +191,6 @@ def _op(spec: Spec, native: bool, scalars: tuple[tuple[str, float], ...]) -> Cal
 
     @tf.custom_gradient
     def op(x: tf.Tensor, *tps: tf.Tensor) -> Any:
-        xc, pc = in_compute(x, tps)
         # In eager mode the tape would record every op of the forward and keep its
         # intermediates alive; the gradient comes from `grad`, so the forward runs
         # on stopped copies and only the inputs stay referenced.
@@ -198,11 +198,11 @@ def _op(spec: Spec, native: bool, scalars: tuple[tuple[str, float], ...]) -> Cal
         y = tf.cast(values(spec, xs, ps), x.dtype)
 
         def grad(gy: tf.Tensor) -> Any:
+            xc, pc = in_compute(x, tps)  # here, so nested tapes see the path from x
             parts = partials(spec, xc, pc)
             gyc = tf.cast(gy, xc.dtype)
             gx = tf.cast(gyc * parts[0], x.dtype)
-            idx = [1 + spec.param_names.index(n) for n in tensor_names]
-            gps = [tf.cast(_unbroadcast(gyc * parts[i], p), p.dtype) for i, p in zip(idx, tps)]
+            gps = [tf.cast(_unbroadcast(gyc * parts[i], p), p.dtype) for i, p in zip(tensor_slots, tps)]
             return (gx, *gps) if gps else gx
 
         return y, grad
