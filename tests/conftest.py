@@ -18,6 +18,10 @@ import numpy as np
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# The suite tests the plain path: deterministic and quick (a fused kernel costs a
+# compilation of 0.1-5 s per spec and dtype). tests/test_kernels.py switches the
+# default fused path on (synchronously) for a representative set of specs.
+os.environ.setdefault("XACT_FUSE", "off")
 
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 HAS_TF = importlib.util.find_spec("tensorflow") is not None

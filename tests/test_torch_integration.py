@@ -167,30 +167,6 @@ def test_onnx_export_matches_reference_evaluator():
     np.testing.assert_allclose(out, model(x).detach().numpy(), rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("name, params", [("silu", {}), ("leaky_relu", {"negative_slope": (8, 1)})])
-def test_opt_in_fusion_matches_plain_native(name, params):
-    """set_fusion runs the same spec code compiled: equal within float32 rounding."""
-    x = torch.linspace(-6, 6, 8 * 64).reshape(8, 64)
-    u = torch.linspace(-1, 1, 8 * 64).reshape(8, 64)
-    ps = {k: torch.full(shape, 0.2, requires_grad=True) for k, shape in params.items()}
-
-    def run():
-        xx = x.clone().requires_grad_(True)
-        y = xt.apply(name, xx, **ps)
-        grads = torch.autograd.grad(y, [xx, *ps.values()], u)
-        return [y.detach(), *grads]
-
-    plain = run()
-    xt.set_fusion(True, min_elements=1)
-    try:
-        fused = run()
-    finally:
-        xt.set_fusion(False)
-    for a, b in zip(fused, plain):
-        assert a.shape == b.shape and a.dtype == b.dtype
-        torch.testing.assert_close(a, b, rtol=8 * 2**-23, atol=1e-6)
-
-
 def test_export_keeps_the_bridge_as_one_custom_op():
     model = torch.nn.Sequential(torch.nn.Linear(3, 3), xt.Activation("gelu", mode="numpy"))
     x = torch.randn(2, 3)

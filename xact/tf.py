@@ -35,6 +35,8 @@ from xact._call import Call, call_fn, call_grad, named_attributes, resolve
 from xact._dtypes import require_float
 from xact.errors import ModeError, ParameterError, SpecError, XactTypeError
 from xact.ops.numpy import namespace as numpy_namespace
+from xact import kernels as _kernels
+from xact.kernels import tf as _tf_kernels
 from xact.ops.tf import namespace as tf_namespace
 from xact.spec import Spec, get
 
@@ -167,6 +169,32 @@ def _bridge_partials(spec: Spec, x: tf.Tensor, params: dict[str, Any]) -> list[t
     return list(partials(x, *(params[k] for k in tensor_names)))
 
 
+# ------------------------------------------------------------------ fused kernels (default)
+
+
+def _fused(body: Callable[..., Any], key: tuple[Any, ...], n_params: int, n_tensors: int) -> Callable[..., Any]:
+    """``body`` run as an XLA-compiled function where that is possible, else as it is.
+
+    ``n_tensors`` leading arguments are x-shaped (x, and gy for the gradient).
+    Eager calls wait for a background compilation per shape; traced graphs
+    call the compiled function once XLA has proven it can compile the body.
+    """
+    program = tf.function(body, jit_compile=True, reduce_retracing=True)
+
+    def run(*args: tf.Tensor) -> Any:
+        if _kernels.mode() == "off":
+            return body(*args)
+        dtype = args[0].dtype
+        if tf.executing_eagerly():
+            kernel = _tf_kernels.eager_kernel((*key, dtype.name), program, list(args))
+            return body(*args) if kernel is None else kernel(*args)
+        if _tf_kernels.proven((*key, dtype.name), program, dtype, n_params, n_tensors):
+            return program(*args)
+        return body(*args)
+
+    return run
+
+
 # ------------------------------------------------------------------ custom gradient
 
 
@@ -189,20 +217,32 @@ def _op(spec: Spec, native: bool, scalars: tuple[tuple[str, float], ...]) -> Cal
         pc.update({n: tf.cast(p, cdt) for n, p in zip(tensor_names, tps)})
         return tf.cast(x, cdt), pc
 
+    def forward_body(x: tf.Tensor, *tps: tf.Tensor) -> tf.Tensor:
+        xs, ps = in_compute(x, tps)
+        return tf.cast(values(spec, xs, ps), x.dtype)
+
+    def gradient_body(x: tf.Tensor, gy: tf.Tensor, *tps: tf.Tensor) -> tuple[tf.Tensor, ...]:
+        xc, pc = in_compute(x, tps)  # from x itself, so nested tapes see the path from x
+        parts = partials(spec, xc, pc)
+        gyc = tf.cast(gy, xc.dtype)
+        gx = tf.cast(gyc * parts[0], x.dtype)
+        gps = [tf.cast(_unbroadcast(gyc * parts[i], p), p.dtype) for i, p in zip(tensor_slots, tps)]
+        return (gx, *gps)
+
+    # Native ops run their bodies as XLA-compiled functions where XLA can take
+    # them (xact/kernels/tf.py); the bridge's host callback cannot be compiled.
+    run_forward = _fused(forward_body, (spec, scalars, "forward"), len(tensor_names), 1) if native else forward_body
+    run_gradient = _fused(gradient_body, (spec, scalars, "gradient"), len(tensor_names), 2) if native else gradient_body
+
     @tf.custom_gradient
     def op(x: tf.Tensor, *tps: tf.Tensor) -> Any:
         # In eager mode the tape would record every op of the forward and keep its
         # intermediates alive; the gradient comes from `grad`, so the forward runs
         # on stopped copies and only the inputs stay referenced.
-        xs, ps = in_compute(tf.stop_gradient(x), [tf.stop_gradient(p) for p in tps])
-        y = tf.cast(values(spec, xs, ps), x.dtype)
+        y = run_forward(tf.stop_gradient(x), *[tf.stop_gradient(p) for p in tps])
 
         def grad(gy: tf.Tensor) -> Any:
-            xc, pc = in_compute(x, tps)  # here, so nested tapes see the path from x
-            parts = partials(spec, xc, pc)
-            gyc = tf.cast(gy, xc.dtype)
-            gx = tf.cast(gyc * parts[0], x.dtype)
-            gps = [tf.cast(_unbroadcast(gyc * parts[i], p), p.dtype) for i, p in zip(tensor_slots, tps)]
+            gx, *gps = run_gradient(x, gy, *tps)
             return (gx, *gps) if gps else gx
 
         return y, grad
