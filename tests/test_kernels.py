@@ -1,0 +1,241 @@
+"""The default fused path (xact/kernels): same numbers as the plain path, never an error.
+
+Kernels are built synchronously here (``XACT_FUSE=sync`` semantics through
+``configure``), so every test is deterministic; the background mode is tested
+in a fresh subprocess with its own empty caches and a bounded wait. The plain
+path is the oracle: it is the spec's code op by op, itself checked against
+high precision by the conformance suite.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from conftest import HAS_TF, HAS_TORCH
+
+from xact import kernels
+
+SPECS = [("silu", {}), ("gelu_tanh", {}), ("elu", {"alpha": 0.7}), ("leaky_relu", {"negative_slope": 0.2}),
+         ("softplus", {}), ("mish", {})]
+EPS = {"float32": 2.0**-23, "float64": 2.0**-52, "bfloat16": 2.0**-7}
+
+
+@pytest.fixture
+def fused():
+    kernels.configure("sync")
+    yield
+    kernels.configure("off")
+
+
+def _close(a, b, dtype, ulps=8):
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    tol = ulps * EPS[dtype] * np.maximum(np.abs(b), 1e-30) + 4 * EPS[dtype] * 1e-6
+    assert np.all((np.abs(a - b) <= tol) | (a == b)), np.max(np.abs(a - b) / np.maximum(np.abs(b), 1e-30))
+
+
+def _env(tmp_path):
+    env = dict(os.environ)
+    env.update(XACT_CACHE_DIR=str(tmp_path / "xact"), TORCHINDUCTOR_CACHE_DIR=str(tmp_path / "inductor"),
+               PYTHONPATH=os.pathsep.join([os.getcwd(), env.get("PYTHONPATH", "")]))
+    env.pop("XACT_FUSE", None)  # the default a user gets
+    return env
+
+
+# ------------------------------------------------------------------ torch
+
+torch_only = pytest.mark.skipif(not HAS_TORCH, reason="torch not installed")
+
+
+@torch_only
+@pytest.mark.parametrize("dtype", ["float32", "float64", "bfloat16"])
+@pytest.mark.parametrize("name, params", SPECS, ids=[s for s, _ in SPECS])
+def test_torch_fused_equals_plain(fused, name, params, dtype):
+    import torch
+
+    import xact.torch as xt
+    from xact.kernels.torch import CACHE
+
+    tdt = getattr(torch, dtype)
+    base = torch.linspace(-12, 12, 6 * 35, dtype=torch.float64).reshape(6, 35)
+    up = torch.linspace(-1, 1, 6 * 35, dtype=torch.float64).reshape(6, 35).to(tdt)
+
+    def run(fuse: str):
+        kernels.configure(fuse)
+        x = base.to(tdt).t().requires_grad_(True)  # non-contiguous on purpose
+        y = xt.apply(name, x, **params)
+        (g,) = torch.autograd.grad(y, x, up.t())
+        return y.detach(), g
+
+    y0, g0 = run("off")
+    before = len(CACHE._ready)
+    y1, g1 = run("sync")
+    assert len(CACHE._ready) >= min(before + 2, CACHE.max_entries) or before >= 2
+    assert not CACHE.failures()
+    assert y1.dtype == tdt and y1.shape == y0.shape and g1.shape == g0.shape
+    _close(y1.float().numpy() if dtype == "bfloat16" else y1.numpy(),
+           y0.float().numpy() if dtype == "bfloat16" else y0.numpy(), dtype, ulps=1 if dtype == "bfloat16" else 8)
+    _close(g1.float().numpy() if dtype == "bfloat16" else g1.numpy(),
+           g0.float().numpy() if dtype == "bfloat16" else g0.numpy(), dtype, ulps=1 if dtype == "bfloat16" else 8)
+
+
+@torch_only
+def test_torch_fused_one_element_tensor_parameter_gets_its_gradient(fused):
+    import torch
+
+    import xact.torch as xt
+
+    x = torch.linspace(-4, 4, 301)
+    up = torch.cos(x)
+    grads = []
+    for mode in ("off", "sync"):
+        kernels.configure(mode)
+        beta = torch.tensor(1.3, requires_grad=True)
+        xx = x.clone().requires_grad_(True)
+        y = xt.apply("swish_beta", xx, beta=beta)
+        grads.append([y.detach(), *torch.autograd.grad(y, [xx, beta], up)])
+    for a, b in zip(*grads):
+        torch.testing.assert_close(a, b, rtol=64 * 2.0**-23, atol=1e-6)
+
+
+@torch_only
+def test_torch_double_backward_and_vmap_and_compile_with_kernels_on(fused):
+    import torch
+
+    import xact.torch as xt
+
+    x = torch.linspace(-3, 3, 64, dtype=torch.float64, requires_grad=True)
+    y = xt.gelu_tanh(x)  # forward through the kernel
+    (g,) = torch.autograd.grad(y.sum(), x, create_graph=True)
+    (h,) = torch.autograd.grad(g.sum(), x)
+    kernels.configure("off")
+    xp = x.detach().clone().requires_grad_(True)
+    (gp,) = torch.autograd.grad(xt.gelu_tanh(xp).sum(), xp, create_graph=True)
+    (hp,) = torch.autograd.grad(gp.sum(), xp)
+    torch.testing.assert_close(h, hp)
+    kernels.configure("sync")
+    batched = torch.func.vmap(xt.silu)(x.detach().reshape(8, 8))
+    torch.testing.assert_close(batched.reshape(-1), xt.silu(x.detach()))
+    model = torch.nn.Sequential(torch.nn.Linear(4, 4), xt.Activation("mish"))
+    compiled = torch.compile(model, fullgraph=True)
+    inp = torch.randn(3, 4)
+    torch.testing.assert_close(compiled(inp), model(inp))
+
+
+@torch_only
+def test_torch_without_a_compiler_warns_once_and_runs_plain(tmp_path):
+    code = textwrap.dedent("""
+        import warnings, torch
+        import torch._inductor.config as c
+        c.cpp.cxx = ("/nonexistent/g++",)
+        import xact.torch as xt
+        from xact import kernels
+        kernels.configure("sync")
+        x = torch.linspace(-3, 3, 100, requires_grad=True)
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            ys = [xt.apply(n, x) for n in ("silu", "gelu_tanh", "elu", "silu")]
+            for y in ys:
+                y.sum().backward()
+        kernels.configure("off")
+        plain = xt.silu(x.detach())
+        assert torch.equal(ys[0].detach(), plain)
+        mine = [str(m.message) for m in w if "fused torch kernels are unavailable" in str(m.message)]
+        assert len(mine) == 1, mine
+        assert "C++ compiler" in mine[0] and "plain path" in mine[0], mine[0]
+        print("ok")
+    """)
+    out = subprocess.run([sys.executable, "-c", code], env=_env(tmp_path), capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and out.stdout.strip().endswith("ok"), out.stderr[-3000:]
+
+
+@torch_only
+def test_torch_background_build_serves_plain_first_then_fused(tmp_path):
+    code = textwrap.dedent("""
+        import logging, time, io, torch
+        stream = io.StringIO()
+        logging.basicConfig(level=logging.INFO, stream=stream)
+        import xact.torch as xt
+        from xact.kernels.torch import CACHE
+        x = torch.linspace(-3, 3, 1000)
+        t0 = time.perf_counter()
+        first = xt.gelu_tanh(x)
+        assert CACHE._pending, "the first call must not wait for the compiler"
+        assert CACHE.wait(timeout=240), "the background build did not finish"
+        fused = xt.gelu_tanh(x)
+        torch.testing.assert_close(fused, first, rtol=8 * 2.0**-23, atol=1e-7)
+        from xact.torch import _READY
+        assert _READY, "after the build the kernel serves calls"
+        log = stream.getvalue()
+        assert log.count("fused torch kernel for 'gelu_tanh'") == 1, log
+        print("ok")
+    """)
+    out = subprocess.run([sys.executable, "-c", code], env=_env(tmp_path), capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and out.stdout.strip().endswith("ok"), out.stderr[-3000:]
+
+
+# ------------------------------------------------------------------ tensorflow
+
+tf_only = pytest.mark.skipif(not HAS_TF, reason="tensorflow not installed")
+
+
+@tf_only
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name, params", SPECS, ids=[s for s, _ in SPECS])
+def test_tf_fused_equals_plain_eager_and_in_tf_function(fused, name, params, dtype):
+    import tensorflow as tf
+
+    import xact.tf as xtf
+    from xact.kernels.tf import CACHE
+
+    x = tf.constant(np.linspace(-12, 12, 210).reshape(6, 35), dtype=dtype)
+    up = tf.constant(np.linspace(-1, 1, 210).reshape(6, 35), dtype=dtype)
+
+    def step():
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = xtf.apply(name, x, **params)
+        return y, tape.gradient(y, x, up)
+
+    kernels.configure("off")
+    y0, g0 = step()
+    kernels.configure("sync")
+    y1, g1 = step()
+    y2, g2 = tf.function(step)()
+    assert not CACHE.failures()
+    for y, g in ((y1, g1), (y2, g2)):
+        assert y.dtype == x.dtype and y.shape == x.shape
+        _close(y.numpy(), y0.numpy(), dtype)
+        _close(g.numpy(), g0.numpy(), dtype)
+
+
+@tf_only
+def test_tf_nested_tape_and_trainable_layer_with_kernels_on(fused):
+    import keras
+    import tensorflow as tf
+
+    import xact.tf as xtf
+
+    x = tf.constant(np.linspace(-3, 3, 50), dtype=tf.float64)
+    results = []
+    for mode in ("off", "sync"):
+        kernels.configure(mode)
+        with tf.GradientTape() as outer:
+            outer.watch(x)
+            with tf.GradientTape() as inner:
+                inner.watch(x)
+                y = xtf.gelu_tanh(x)
+            g = inner.gradient(y, x)
+        results.append(outer.gradient(g, x).numpy())
+    np.testing.assert_allclose(results[1], results[0], rtol=1e-12, atol=1e-14)
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4), xtf.Activation("swish_beta", trainable=True)])
+    model.compile(optimizer="sgd", loss="mse", jit_compile=False)
+    before = model.layers[-1].get_weights()[0].copy()
+    model.fit(np.ones((8, 3), "float32"), np.zeros((8, 4), "float32"), epochs=1, verbose=0)
+    assert not np.allclose(model.layers[-1].get_weights()[0], before)
