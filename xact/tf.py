@@ -31,12 +31,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from xact import kernels as _kernels
 from xact._call import Call, call_fn, call_grad, named_attributes, resolve
 from xact._dtypes import require_float
 from xact.errors import ModeError, ParameterError, SpecError, XactTypeError
-from xact.ops.numpy import namespace as numpy_namespace
-from xact import kernels as _kernels
 from xact.kernels import tf as _tf_kernels
+from xact.ops.numpy import namespace as numpy_namespace
 from xact.ops.tf import namespace as tf_namespace
 from xact.spec import Spec, get
 

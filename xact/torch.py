@@ -31,13 +31,13 @@ from typing import Any
 import numpy as np
 import torch
 
+from xact import kernels as _kernels
 from xact._call import Call, call_fn, call_grad, named_attributes, resolve
 from xact._dtypes import require_float
 from xact.errors import ModeError, ParameterError, SpecError, XactTypeError
+from xact.kernels import torch as _torch_kernels
 from xact.ops.numpy import namespace as numpy_namespace
 from xact.ops.torch import namespace as torch_namespace
-from xact import kernels as _kernels
-from xact.kernels import torch as _torch_kernels
 from xact.spec import Spec, get
 
 __all__ = ["Activation", "apply", "set_fusion"]

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 
 import xact.torch as xt
-from xact import get
+from xact import get, kernels
 from xact._call import call_fn
 from xact.bench import baselines
 from xact.bench.timing import Impl
@@ -132,22 +132,25 @@ def implementations(
         acts.append(("seed", "seed recipe: np.vectorize in autograd.Function", "baseline",
                      _host(baselines.seed(name))))
     impls = [Impl(k, label, _step(act, x, gy), kind) for k, label, kind, act in acts]
-    impls.insert(1, Impl("xact_native_fused", "xact native, eager, set_fusion(True) (opt-in)",
-                         _fused_step(_step(native, x, gy)), "xact"))
+    impls[0] = Impl("xact_native", "xact native (eager, default fused kernels)",
+                    _with_fusion(impls[0].step, True), "xact")
+    impls.insert(1, Impl("xact_native_plain", "xact native, eager, plain path (XACT_FUSE=0)",
+                         _with_fusion(_step(native, x, gy), False), "xact"))
     return impls
 
 
-def _fused_step(step: Callable[[], Any]) -> Callable[[], Any]:
-    """``step`` (forward and backward) with xact's opt-in eager fusion switched on."""
+def _with_fusion(step: Callable[[], Any], enabled: bool) -> Callable[[], Any]:
+    """``step`` with fused kernels on (built synchronously, so the timing sees them) or off."""
 
-    def fused() -> Any:
-        xt.set_fusion(True)
+    def run() -> Any:
+        before = kernels.mode()
+        xt.set_fusion(enabled, wait=True)
         try:
             return step()
         finally:
-            xt.set_fusion(False)
+            kernels.configure(before)
 
-    return fused
+    return run
 
 
 HOST_IMPLS = frozenset({"xact_bridge", "numpy_vectorized", "seed"})
