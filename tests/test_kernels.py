@@ -239,3 +239,37 @@ def test_tf_nested_tape_and_trainable_layer_with_kernels_on(fused):
     before = model.layers[-1].get_weights()[0].copy()
     model.fit(np.ones((8, 3), "float32"), np.zeros((8, 4), "float32"), epochs=1, verbose=0)
     assert not np.allclose(model.layers[-1].get_weights()[0], before)
+
+
+@torch_only
+def test_torch_fused_backward_takes_an_expanded_upstream_gradient(fused):
+    """``y.sum().backward()`` hands backward a stride-0 tensor of ones: the kernel gets a dense copy."""
+    import torch
+
+    import xact.torch as xt
+
+    grads = []
+    for mode in ("off", "sync"):
+        kernels.configure(mode)
+        x = torch.linspace(-5, 5, 78, requires_grad=True)
+        xt.gelu_tanh(x).sum().backward()
+        grads.append(x.grad)
+    torch.testing.assert_close(grads[1], grads[0], rtol=8 * 2.0**-23, atol=1e-7)
+
+
+@torch_only
+def test_torch_off_means_off_after_kernels_were_built(fused, monkeypatch):
+    import torch
+
+    import xact.torch as xt
+    from xact.kernels import torch as tk
+
+    x = torch.linspace(-5, 5, 64)
+    xt.silu(x)  # builds (sync) and caches the kernel
+    kernels.configure("off")
+    monkeypatch.setattr(tk, "usable", lambda t: pytest.fail("the fused path was consulted with fusion off"))
+    calls = []
+    real = xt._READY.get
+    monkeypatch.setattr(xt, "_READY", type("D", (dict,), {"get": lambda self, k: calls.append(k) or real(k)})())
+    xt.silu(x)
+    assert calls == []

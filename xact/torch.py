@@ -175,12 +175,19 @@ def _layout(params: Sequence[Any]) -> tuple[tuple[Any, ...], tuple[torch.dtype, 
     return tuple(numbers), tuple(dtypes), tensors
 
 
+def _flat(t: torch.Tensor) -> torch.Tensor:
+    """A dense 1-D view (a copy when ``t`` is strided or expanded, e.g. ones broadcast by .sum())."""
+    return t.contiguous().view(-1)
+
+
 def _merge(numbers: tuple[Any, ...], tensors: Sequence[torch.Tensor]) -> list[Any]:
     it = iter(tensors)
     return [next(it) if n is None else n for n in numbers]
 
 
 def _fused_forward(x: torch.Tensor, spec: Spec, params: Params) -> torch.Tensor | None:
+    if _kernels.mode() == "off":
+        return None
     if not _torch_kernels.usable(x):
         return None
     layout = _layout(params)
@@ -201,7 +208,7 @@ def _fused_forward(x: torch.Tensor, spec: Spec, params: Params) -> torch.Tensor 
         if program is None:
             return None
         _READY[key] = program
-    y = program(x.view(-1) if x.is_contiguous() else x.reshape(-1), *tensors)[0]
+    y = program(_flat(x), *tensors)[0]
     if x.dim() != 1:
         y = y.view(x.shape)
     return y.clone() if y.data_ptr() == x.data_ptr() else y
@@ -210,6 +217,8 @@ def _fused_forward(x: torch.Tensor, spec: Spec, params: Params) -> torch.Tensor 
 def _fused_backward(
     x: torch.Tensor, gy: torch.Tensor, spec: Spec, params: Sequence[Any], wanted: tuple[bool, ...]
 ) -> list[torch.Tensor] | None:
+    if _kernels.mode() == "off":
+        return None
     if not _torch_kernels.usable(x) or gy.shape != x.shape:
         return None
     layout = _layout(params)
@@ -240,7 +249,7 @@ def _fused_backward(
         if program is None:
             return None
         _READY[key] = program
-    gx, *gps = program(x.reshape(-1), gy.reshape(-1), *tensors)
+    gx, *gps = program(_flat(x), _flat(gy), *tensors)
     return [gx if x.dim() == 1 else gx.view(x.shape), *gps]
 
 
