@@ -149,6 +149,7 @@ class KernelCache:
             reason = f"{type(e).__name__}: {e}".splitlines()[0][:300]
             self._store(key, _Failed(reason))
             log.info("xact: no fused %s kernel for %s (%s); it runs the plain path", self.framework, _label(key), reason)
+            log.debug("xact: why the %s kernel for %s failed", self.framework, _label(key), exc_info=True)
             return
         self._store(key, kernel)
         log.info("xact: fused %s kernel for %s ready in %.2f s", self.framework, _label(key), time.perf_counter() - start)
