@@ -409,7 +409,7 @@ def _fast_plan(call: Call, x: Any) -> _Plan | None:
     if not (isinstance(x, torch.Tensor) and x.dtype in _FLOATS and x.layout == torch.strided
             and x.is_contiguous()):
         return None
-    numbers = tuple(call.params.values())
+    numbers = tuple(call.params.values()) if call.params else ()
     for v in numbers:
         if v.__class__ is bool:  # equal to 1.0 as a key, refused by the full path
             return None
@@ -666,9 +666,16 @@ class Activation(torch.nn.Module):
                 self._fixed[n] = float(v)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.trainable:
+            # The resolved call is reused while the name still means the same spec
+            # (a redefinition with replace=True is picked up on the next call).
+            call = self.__dict__.get("_resolved")
+            if call is None or get(self.activation) is not call.spec:
+                call = resolve(self.activation, self.mode, self._fixed)
+                self.__dict__["_resolved"] = call
+            return _run(call, x)
         params: dict[str, Any] = dict(self._fixed)
-        if self.trainable:
-            params.update(self.named_parameters(recurse=False))
+        params.update(self.named_parameters(recurse=False))
         return _run(resolve(self.activation, self.mode, params), x)
 
     def extra_repr(self) -> str:
