@@ -13,6 +13,15 @@ exposed as ``xact.torch.init_`` / ``xact.tf.initializer``.
     2.0
 """
 
-from xact.signal._diagnose import Bounded, DepthScale, Diagnosis, diagnose, gain
+from xact.signal._diagnose import (
+    Bounded,
+    DepthScale,
+    Diagnosis,
+    Verdict,
+    diagnose,
+    gain,
+    mean_field_trajectory,
+    verdict,
+)
 
-__all__ = ["Bounded", "DepthScale", "Diagnosis", "diagnose", "gain"]
+__all__ = ["Bounded", "DepthScale", "Diagnosis", "Verdict", "diagnose", "gain", "mean_field_trajectory", "verdict"]

@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 from xact.signal import _shape, _theory
 from xact.spec import Spec
 
-__all__ = ["Bounded", "DepthScale", "Diagnosis", "diagnose", "gain"]
+__all__ = ["Bounded", "DepthScale", "Diagnosis", "Verdict", "diagnose", "gain", "mean_field_trajectory", "verdict"]
 
 # Depth the summary quotes drift and gradient growth over (the issue's MLPs are shallower).
 REFERENCE_DEPTH = 48
@@ -32,6 +32,39 @@ def gain(activation: str | Spec, **params: Any) -> float:
     """
     fn = _shape.resolve(activation, params)
     return 1.0 / math.sqrt(_theory.second_moment(fn))
+
+
+class Verdict(NamedTuple):
+    """The short verdict at sigma_w = gain, sigma_b = 0, where q* = 1 by construction."""
+
+    gain: float
+    slope: float
+    stable: bool
+    neutral: bool
+
+
+def verdict(activation: str | Spec, **params: Any) -> Verdict:
+    """Gain and stability at the gain, without the rest of :func:`diagnose` (a few integrals).
+
+    At sigma_w = gain and sigma_b = 0, q* = 1 is a fixed point and its slope is
+    E[phi(z)^2 (z^2 - 1)] / (2 E[phi(z)^2]): stable when below 1, i.e. when the
+    phi^2-weighted fourth moment of z is below the Gaussian's 3.
+    """
+    fn = _shape.resolve(activation, params)
+    m = _theory.second_moment(fn)
+    mf = _theory.MeanField(fn, 1.0 / math.sqrt(m), 0.0)
+    if mf.neutral():
+        return Verdict(1.0 / math.sqrt(m), 1.0, True, True)
+    slope = mf.slope(1.0)
+    return Verdict(1.0 / math.sqrt(m), slope, abs(slope) < 1.0, False)
+
+
+def mean_field_trajectory(activation: str | Spec, q0: float, depth: int, *, sigma_w: float | None = None,
+                          sigma_b: float = 0.0, **params: Any) -> list[float]:
+    """q_0, q_1, ..., q_depth under the variance map (sigma_w defaults to the gain)."""
+    fn = _shape.resolve(activation, params)
+    sw = 1.0 / math.sqrt(_theory.second_moment(fn)) if sigma_w is None else float(sigma_w)
+    return _theory.MeanField(fn, sw, float(sigma_b)).trajectory(q0, depth).tolist()
 
 
 class DepthScale(NamedTuple):
@@ -77,9 +110,9 @@ class Diagnosis:
     discontinuities: tuple[tuple[float, float], ...]
     advice: tuple[str, ...]
     fate: str = "fixed"  # "fixed", "neutral", "grows", "collapses": the variance from q = 1
-    fixed_points: tuple[tuple[float, float], ...] = ()  # every (q*, slope) found in 1e-10..1e10
+    fixed_points: tuple[tuple[float, float], ...] = ()  # every (q*, slope) found in 1e-8..1e8
     no_stable_init: bool = False  # no sigma_w at this sigma_b gives an attracting fixed point
-    growth: tuple[float, float] = (math.nan, math.nan)  # (q'-sigma_b^2)/(sigma_w^2 q) at q = 1e-10 and 1e10
+    growth: tuple[float, float] = (math.nan, math.nan)  # M(q)/q at the ends of the q table, 1e-8 and 1e8
 
     def __str__(self) -> str:
         return _summary(self)
@@ -111,7 +144,7 @@ def diagnose(activation: str | Spec, *, sigma_w: float | None = None, sigma_b: f
         slope, stable = 1.0, True
     elif q_star is not None:
         slope = mf.slope(q_star)
-        stable = abs(slope) < 1.0 - _NEUTRAL_TOL
+        stable = abs(slope) < 1.0
     else:
         slope, stable = None, False
         near = sorted(mf.fixed_points, key=lambda r: abs(math.log(r)))

@@ -95,7 +95,7 @@ def expect(
             return float(done)
         a, m, b = a[~ok], m[~ok], b[~ok]
         a, b = np.concatenate([a, m]), np.concatenate([m, b])
-        if len(a) > 4000:  # only a function rough everywhere (spiky at huge q) gets here; take what we have
+        if len(a) > 1500:  # only a function rough everywhere (spiky, siren at huge q) gets here; take what we have
             break
     mid_a, mid_b = a, b
     z, w = _panels(mid_a, mid_b)

@@ -31,8 +31,8 @@ from xact.errors import DiagnosisError
 from xact.signal._quad import NotFinite, expect
 from xact.signal._shape import Fn
 
-Q_LO, Q_HI = 1e-10, 1e10
-_TABLE_Q = np.geomspace(Q_LO, Q_HI, 81)  # four points a decade
+Q_LO, Q_HI = 1e-8, 1e8
+_TABLE_Q = np.geomspace(Q_LO, Q_HI, 65)  # four points a decade
 
 
 def _integral(fn: Fn, q: float, kind: str) -> float:
@@ -100,7 +100,7 @@ class MeanField:
 
     @functools.cached_property
     def fixed_points(self) -> tuple[float, ...]:
-        """Every q* > 0 with V(q*) = q* between 1e-10 and 1e10 (simple roots, found by sign change)."""
+        """Every q* > 0 with V(q*) = q* between 1e-8 and 1e8 (simple roots, found by sign change)."""
         qs = np.unique(np.concatenate([_TABLE_Q, [1.0]]))
         f = np.array([self.F(q) for q in qs])
         roots = [float(q) for q, v in zip(qs, f) if v == 0.0 or (np.isfinite(v) and abs(v) <= 1e-12 * q)]
@@ -214,8 +214,9 @@ def curve(fn: Fn, sigma_b: float) -> Curve:
     zero = None
     phi0 = float(np.asarray(fn.phi(np.array([0.0])))[0])
     if sigma_b == 0 and phi0 == 0:
-        d0 = moment(fn, Q_LO, "D")
-        zero = 1.0 / math.sqrt(d0) if d0 > 0 else None
+        # Only where phi'(0) is a slope (D has a limit at q -> 0); x^2 has D ~ q, no edge.
+        d0, d1 = moment(fn, 1e-16, "D"), moment(fn, 1e-14, "D")
+        zero = 1.0 / math.sqrt(d0) if d0 > 0 and abs(d1 / d0 - 1) < 1e-3 else None
     return Curve(qs[ok], sw[ok], chi[ok], slope[ok], zero)
 
 
