@@ -238,3 +238,34 @@ def test_import_xact_stays_fast_and_framework_free():
     dt, bad = out.split(" ", 1)
     assert bad.strip() == "[]"
     assert float(dt) < 1.0
+
+
+def test_cli_diagnose_prints_summary(capsys):
+    from xact.cli import main
+
+    assert main(["diagnose", "square"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("square: UNSTABLE") and "No initialisation gives a stable variance" in out
+
+
+def test_cli_diagnose_user_spec_and_plots(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("matplotlib")
+    mod = tmp_path / "my_acts_sig.py"
+    mod.write_text(
+        "import numpy as np, xact\n"
+        "spec = xact.define('cli_sig_user', fn=lambda x, xp=np: xp.where(x > 0, x, 0.1 * x),\n"
+        "                   grad=lambda x, xp=np: xp.where(x > 0, 1.0, 0.1), kinks={0.0: 0.1}, replace=True)\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr("xact.signal.plots.DEPTH", 8)  # the plot's simulation, kept short here
+    from xact.cli import main
+
+    try:
+        assert main(["diagnose", "my_acts_sig:spec", "--sigma-w", "1.3", "--out", str(tmp_path / "o")]) == 0
+    finally:
+        xact.unregister("cli_sig_user")
+    out = capsys.readouterr().out
+    assert "cli_sig_user" in out and "sigma_w = 1.3" in out
+    for name in ("phi", "variance_map", "chi1", "depth"):
+        png = tmp_path / "o" / f"{name}.png"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -62,6 +62,12 @@ def _cmd_port(args: argparse.Namespace) -> int:
     return run_port(args)
 
 
+def _cmd_diagnose(args: argparse.Namespace) -> int:
+    from xact.signal.cli import run_diagnose
+
+    return run_diagnose(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="xact", description="Activation functions identical in PyTorch and TensorFlow."
@@ -102,6 +108,15 @@ def build_parser() -> argparse.ArgumentParser:
     p_port = sub.add_parser("port", help="the xact spec and the other framework's call for a built-in")
     p_port.add_argument("call", help='a built-in call as written in a model, e.g. "torch.nn.LeakyReLU()"')
     p_port.set_defaults(func=_cmd_port)
+
+    p_diag = sub.add_parser("diagnose", help="gain, signal propagation and stability of an activation")
+    p_diag.add_argument("target", help="a registered name, or module:attr of a Spec")
+    p_diag.add_argument("--sigma-w", type=float, default=None, help="weight scale (default: the gain)")
+    p_diag.add_argument("--sigma-b", type=float, default=0.0, help="bias scale (default 0)")
+    p_diag.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                        help="an activation parameter (repeatable)")
+    p_diag.add_argument("--out", help="write phi.png, variance_map.png, chi1.png, depth.png here")
+    p_diag.set_defaults(func=_cmd_diagnose)
     return parser
 
 

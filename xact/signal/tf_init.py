@@ -61,3 +61,32 @@ def initializer(activation: str | Spec, mode: str = "fan_in", *, seed: Any = Non
         >>> layer = keras.layers.Dense(256, kernel_initializer=xtf.initializer("gelu"))
     """
     return Initializer(activation, mode=mode, seed=seed, params=params)
+
+
+def second_moments(
+    activation: str | Spec,
+    depth: int = 64,
+    *,
+    width: int = 256,
+    batch: int = 64,
+    sigma_w: float | None = None,
+    sigma_b: float = 0.0,
+    q0: float = 1.0,
+    seed: int = 0,
+    **params: float,
+) -> list[float]:
+    """Mean h^2 after each layer of a random TF MLP h <- phi(h) W + b (float32); see torch_init."""
+    import tensorflow as tf
+
+    from xact import tf as xtf
+
+    rng = tf.random.Generator.from_seed(seed)
+    sw = gain(activation, **params) if sigma_w is None else float(sigma_w)
+    h = rng.normal((batch, width)) * q0**0.5
+    out = []
+    for _ in range(depth):
+        w = rng.normal((width, width)) * (sw / width**0.5)
+        b = rng.normal((width,)) * sigma_b
+        h = tf.matmul(xtf.apply(activation, h, **params), w) + b
+        out.append(float(tf.reduce_mean(tf.square(h))))
+    return out
