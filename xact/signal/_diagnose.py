@@ -295,9 +295,12 @@ def _summary(d: Diagnosis) -> str:
     verdict = "STABLE" if d.stable else "UNSTABLE"
     if d.fate == "neutral":
         verdict = "STABLE (neutral)"
+    grads = "gradients explode" if d.chi1 > 1.05 else "gradients vanish" if d.chi1 < 0.95 else "gradients kept"
+    extra = f"; {len(d.discontinuities)} jumps" if d.discontinuities else ""
     lines = [
         f"{name}: {verdict} variance at sigma_w = {_fmt(d.sigma_w)}, sigma_b = {_fmt(d.sigma_b)}"
-        f"{' (the gain)' if math.isclose(d.sigma_w, d.gain, rel_tol=1e-12) else ''}",
+        f"{' (the gain)' if math.isclose(d.sigma_w, d.gain, rel_tol=1e-12) else ''}; "
+        f"{grads} (chi1 {_fmt(d.chi1)}){extra}",
         "",
         f"  gain               {d.gain:.10g}    (1/sqrt(E[phi(z)^2]); init W ~ N(0, gain^2/fan_in))",
         f"  fixed point q*     {_fmt(d.fixed_point)}    slope dq'/dq = {_fmt(d.slope)}",
