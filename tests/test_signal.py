@@ -269,3 +269,27 @@ def test_cli_diagnose_user_spec_and_plots(tmp_path, capsys, monkeypatch):
     for name in ("phi", "variance_map", "chi1", "depth"):
         png = tmp_path / "o" / f"{name}.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_heavy_tail_gives_diagnosis_error_not_a_wrong_number():
+    # E[exp(z^2/4)^2] = E[exp(z^2/2)] diverges: the integrand is flat, a cut line would give ~31.
+    spec = xact.define("heavy_sig_user", fn=lambda x, xp=np: xp.exp(0.25 * x * x),
+                       grad=lambda x, xp=np: 0.5 * x * xp.exp(0.25 * x * x), replace=True)
+    try:
+        with pytest.raises(DiagnosisError, match="infinite"):
+            xact.gain(spec)
+    finally:
+        xact.unregister(spec.name)
+
+
+def test_undeclared_jump_is_found_and_split():
+    spec = xact.define("jump_sig_user", fn=lambda x, xp=np: xp.where(x > 0.7, x + 0.3, x),
+                       grad=lambda x, xp=np: xp.ones_like(x), replace=True)
+    try:
+        d = xact.diagnose(spec)
+        (x, size), = d.discontinuities
+        assert x == pytest.approx(0.7, abs=1e-12) and size == pytest.approx(0.3, abs=1e-9)
+        ref = _gain_ref(lambda v: v + mp.mpf("0.3") if v > mp.mpf("0.7") else v, (0.7,))
+        assert d.gain == pytest.approx(ref, rel=1e-9)
+    finally:
+        xact.unregister(spec.name)

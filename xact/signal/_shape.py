@@ -96,7 +96,7 @@ def find_jumps(
     with np.errstate(all="ignore"):
         y = np.asarray(phi(x), dtype=np.float64)
         dy = np.abs(np.asarray(dphi(x), dtype=np.float64))
-    step = np.abs(np.diff(y))
+        step = np.abs(np.diff(y))  # inf - inf where phi overflows: NaN, not flagged
     slope = np.fmax(dy[:-1], dy[1:])
     slope = np.where(np.isfinite(slope), slope, 0.0)
     scale = 1e-9 * (1.0 + np.fmax(np.abs(y[:-1]), np.abs(y[1:])))

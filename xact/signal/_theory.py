@@ -70,7 +70,10 @@ def second_moment(fn: Fn) -> float:
     if not m > 0:
         raise DiagnosisError(f"{fn.label}: E[phi(z)^2] = {m:g}; phi vanishes almost everywhere, so no gain makes a signal pass")
     if not math.isfinite(m):
-        raise DiagnosisError(f"{fn.label}: E[phi(z)^2] overflows float64; no finite gain exists")
+        raise DiagnosisError(
+            f"{fn.label}: E[phi(z)^2] is infinite (phi grows too fast for the Gaussian's tails, or "
+            "overflows float64), so no gain exists; bound the activation's growth (clamp its input)"
+        )
     return m
 
 
