@@ -34,10 +34,11 @@ def _second_moments(framework, name: str, q0: float, seed: int = 0) -> np.ndarra
         torch = framework.torch
         gen = torch.Generator().manual_seed(seed)
         h = torch.from_numpy(x)
-        for _ in range(DEPTH):
-            w = torch.empty(NETS * WIDTH, WIDTH)
-            framework.adapter.init_(w, name, generator=gen)  # rows: fan_in = WIDTH
-            h = torch.bmm(framework.adapter.apply(name, h), w.view(NETS, WIDTH, WIDTH).transpose(1, 2))
+        # Every layer of every net in one draw: (out rows, in) with fan_in = WIDTH.
+        ws = framework.adapter.init_(torch.empty(DEPTH * NETS * WIDTH, WIDTH), name, generator=gen)
+        ws = ws.view(DEPTH, NETS, WIDTH, WIDTH).transpose(2, 3)
+        for layer in range(DEPTH):
+            h = torch.bmm(framework.adapter.apply(name, h), ws[layer])
             out.append(float(h.square().mean()))
     else:
         import keras
@@ -46,10 +47,11 @@ def _second_moments(framework, name: str, q0: float, seed: int = 0) -> np.ndarra
         # A SeedGenerator, not an int: an int-seeded Keras initializer repeats its draw every call.
         init = framework.adapter.initializer(name, seed=keras.random.SeedGenerator(seed))
         h = tf.constant(x)
-        for _ in range(DEPTH):
-            # Keras kernels are (in, out); fan_in is shape[0] = WIDTH for all NETS at once.
-            w = tf.transpose(tf.reshape(init(shape=(WIDTH, NETS * WIDTH)), (WIDTH, NETS, WIDTH)), (1, 0, 2))
-            h = tf.matmul(framework.adapter.apply(name, h), w)
+        # Keras kernels are (in, out): every layer of every net in one draw, fan_in = shape[0] = WIDTH.
+        ws = tf.reshape(init(shape=(WIDTH, DEPTH * NETS * WIDTH)), (WIDTH, DEPTH, NETS, WIDTH))
+        ws = tf.transpose(ws, (1, 2, 0, 3))
+        for layer in range(DEPTH):
+            h = tf.matmul(framework.adapter.apply(name, h), ws[layer])
             out.append(float(tf.reduce_mean(tf.square(h))))
     m = np.array(out, dtype=np.float64)
     bad = ~np.isfinite(m)
@@ -100,12 +102,10 @@ def test_deep_stack_second_moment(framework, one_thread, name):
             )
             wrong = r <= 1 / BAND if up else r >= BAND
             assert not wrong[: np.argmax(sim) + 1].any(), f"{name} from q0={q0}: left on the wrong side"
-        elif mf_r[-1] >= BAND or mf_r[-1] <= 1 / BAND:
-            assert (r[-1] > 1) == (mf_r[-1] > 1), (
-                f"{name} from q0={q0}: mean field ends at {mf_r[-1]:.3g}x, the network at {r[-1]:.3g}x"
-            )
-        # Otherwise the map moves less than 4x in 48 layers (serf: 10x takes ~425): nothing to
-        # tell apart from finite-width noise at this depth.
+        # Otherwise the map moves less than 16x in 48 layers (bent_identity: 10x takes ~160
+        # layers, serf ~425): at width 256 the network's own walk is as large as that drift
+        # (bent_identity from q0 = 0.5 ends anywhere in 0.2-0.8x across seeds), so nothing
+        # here can tell the two apart; the diagnosis's depth_scale says exactly that.
 
 
 def test_verdict_agrees_with_diagnose():
