@@ -191,7 +191,7 @@ def diagnose(activation: str | Spec, *, sigma_w: float | None = None, sigma_b: f
     return _with_advice(d, fn)
 
 
-def _fmt(v: float) -> str:
+def _fmt(v: float | None) -> str:
     if v is None:
         return "-"
     if math.isinf(v):

@@ -40,12 +40,14 @@ class Fn:
     def phi(self, x: np.ndarray) -> np.ndarray:
         from xact import numpy as xnp
 
-        return xnp.apply(self.spec, np.asarray(x, dtype=np.float64), **dict(self.params))
+        params: dict[str, Any] = dict(self.params)
+        return xnp.apply(self.spec, np.asarray(x, dtype=np.float64), **params)
 
     def dphi(self, x: np.ndarray) -> np.ndarray:
         from xact import numpy as xnp
 
-        return xnp.grad(self.spec, np.asarray(x, dtype=np.float64), **dict(self.params))
+        params: dict[str, Any] = dict(self.params)
+        return xnp.grad(self.spec, np.asarray(x, dtype=np.float64), **params)
 
     @property
     def label(self) -> str:

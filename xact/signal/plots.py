@@ -56,9 +56,9 @@ def _phi(ax: Any, d: Diagnosis, fn: _shape.Fn, mf: _theory.MeanField) -> None:
             y[k] = dy[k] = np.nan
     ax.plot(x, y, label="phi")
     ax.plot(x, dy, label="phi' (declared)")
-    for k in fn.kinks:
-        if -5 <= k <= 5:
-            ax.axvline(k, ls=":", c="grey", lw=0.8)
+    for kink in fn.kinks:
+        if -5 <= kink <= 5:
+            ax.axvline(kink, ls=":", c="grey", lw=0.8)
     jx = [j for j, _ in d.discontinuities if -5 <= j <= 5]
     if jx:
         ax.plot(jx, fn.phi(np.array(jx)), "rx", label="jump (ignored by phi')")

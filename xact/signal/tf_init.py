@@ -80,6 +80,7 @@ def second_moments(
 
     from xact import tf as xtf
 
+    kw: dict[str, Any] = dict(params)
     rng = tf.random.Generator.from_seed(seed)
     sw = gain(activation, **params) if sigma_w is None else float(sigma_w)
     h = rng.normal((batch, width)) * q0**0.5
@@ -87,6 +88,6 @@ def second_moments(
     for _ in range(depth):
         w = rng.normal((width, width)) * (sw / width**0.5)
         b = rng.normal((width,)) * sigma_b
-        h = tf.matmul(xtf.apply(activation, h, **params), w) + b
+        h = tf.matmul(xtf.apply(activation, h, **kw), w) + b
         out.append(float(tf.reduce_mean(tf.square(h))))
     return out

@@ -105,7 +105,7 @@ class WatchCallback(keras.callbacks.Callback):
         self._probes = []
         for layer in acts:
             p = _Probe(layer)
-            layer.call = p.wrap(layer.call)
+            layer.call = p.wrap(layer.call)  # type: ignore[method-assign]  # instance attr, deleted at the end
             self._probes.append(p)
         self.model.make_train_function(force=True)
 

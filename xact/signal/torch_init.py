@@ -37,7 +37,7 @@ def init_(
     """
     g = gain(activation, **params)
     with torch.no_grad():
-        torch.nn.init.kaiming_normal_(tensor, mode=mode, nonlinearity="linear", generator=generator)
+        torch.nn.init.kaiming_normal_(tensor, mode=mode, nonlinearity="linear", generator=generator)  # type: ignore[arg-type]
         tensor.mul_(g)
     return tensor
 
