@@ -293,3 +293,14 @@ def test_undeclared_jump_is_found_and_split():
         assert d.gain == pytest.approx(ref, rel=1e-9)
     finally:
         xact.unregister(spec.name)
+
+
+def test_cli_diagnose_errors_exit_2(capsys):
+    from xact.cli import main
+
+    assert main(["diagnose", "no_such_activation"]) == 2
+    assert main(["diagnose", "leaky_relu", "--param", "negative_slope"]) == 2
+    err = capsys.readouterr().err
+    assert "no activation named 'no_such_activation'" in err and "NAME=NUMBER" in err
+    assert main(["diagnose", "leaky_relu", "--param", "negative_slope=0.2"]) == 0
+    assert "leaky_relu(negative_slope=0.2)" in capsys.readouterr().out
