@@ -50,12 +50,16 @@ __all__ = [
 ]
 
 _LAZY_SUBMODULES = frozenset(
-    {"numpy", "torch", "tf", "testing", "catalogue", "ops", "port", "parity", "bench"}
+    {"numpy", "torch", "tf", "testing", "catalogue", "ops", "port", "parity", "bench", "signal"}
 )
+# Functions of a lazy submodule offered at the top level (xact.gain, xact.diagnose).
+_LAZY_FUNCTIONS = {"gain": "signal", "diagnose": "signal", "Diagnosis": "signal"}
 
 
 def __getattr__(name: str) -> Any:
     # xact.testing etc. without importing frameworks at `import xact` time.
     if name in _LAZY_SUBMODULES:
         return importlib.import_module(f"xact.{name}")
+    if name in _LAZY_FUNCTIONS:
+        return getattr(importlib.import_module(f"xact.{_LAZY_FUNCTIONS[name]}"), name)
     raise AttributeError(f"module 'xact' has no attribute {name!r}")

@@ -82,6 +82,14 @@ def call_grad(spec: Spec, x: Any, params: Mapping[str, Any], xp: Any | None) -> 
     return tuple(out)
 
 
+def _doc(spec: Spec) -> str:
+    """The spec's doc plus, for catalogue specs, a line with its gain and variance verdict."""
+    from xact.signal.table import doc_line
+
+    line = doc_line(spec)
+    return f"{spec.doc}\n\n{line}" if line else spec.doc
+
+
 def named_attributes(
     module: str, apply: Callable[..., Any], public: Sequence[str]
 ) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
@@ -98,7 +106,7 @@ def named_attributes(
             return apply(name, x, mode=mode, **params)
 
         activation.__name__ = activation.__qualname__ = name
-        activation.__doc__ = get(name).doc
+        activation.__doc__ = _doc(get(name))
         return activation
 
     def __getattr__(name: str) -> Callable[..., Any]:

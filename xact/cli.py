@@ -18,19 +18,33 @@ def _installed(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
+def _gain_column(spec: xact.Spec) -> str:
+    """"1.5925 stable": the gain and the variance verdict at that gain (xact.diagnose)."""
+    from xact.errors import XactError
+    from xact.signal.table import compute, entry
+
+    try:
+        g, _, label = entry(spec) or compute(spec)
+    except XactError:
+        return "-"
+    return f"{g:.4f} {label}"
+
+
 def _cmd_list(args: argparse.Namespace) -> int:
     specs = [xact.get(n) for n in xact.names()]
     if args.family:
         specs = [s for s in specs if s.family == args.family]
     width = max((len(s.name) for s in specs), default=4)
-    print(f"{'name':<{width}}  {'family':<11} {'params':<24} {'modes':<13} {'aliases':<22} twins")
+    print(f"{'name':<{width}}  {'family':<11} {'params':<24} {'modes':<13} {'aliases':<22} "
+          f"{'gain':<17} twins")
     for s in specs:
+        gain = _gain_column(s)
         params = ", ".join(f"{k}={v:g}" for k, v in s.params.items()) or "-"
         modes = "native+numpy" if s.takes_xp else "numpy"
         frameworks = sorted({t.framework for t in s.twins}) or ["-"]
         print(
             f"{s.name:<{width}}  {s.family:<11} {params:<24} {modes:<13} "
-            f"{', '.join(s.aliases) or '-':<22} {', '.join(frameworks)}"
+            f"{', '.join(s.aliases) or '-':<22} {gain:<17} {', '.join(frameworks)}"
         )
     print(f"\n{len(specs)} activations; frameworks installed: "
           f"torch={'yes' if _installed('torch') else 'no'}, "
@@ -60,6 +74,12 @@ def _cmd_port(args: argparse.Namespace) -> int:
     from xact.port import run_port
 
     return run_port(args)
+
+
+def _cmd_diagnose(args: argparse.Namespace) -> int:
+    from xact.signal.cli import run_diagnose
+
+    return run_diagnose(args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -107,6 +127,15 @@ def build_parser() -> argparse.ArgumentParser:
     p_port = sub.add_parser("port", help="the xact spec and the other framework's call for a built-in")
     p_port.add_argument("call", help='a built-in call as written in a model, e.g. "torch.nn.LeakyReLU()"')
     p_port.set_defaults(func=_cmd_port)
+
+    p_diag = sub.add_parser("diagnose", help="gain, signal propagation and stability of an activation")
+    p_diag.add_argument("target", help="a registered name, or module:attr of a Spec")
+    p_diag.add_argument("--sigma-w", type=float, default=None, help="weight scale (default: the gain)")
+    p_diag.add_argument("--sigma-b", type=float, default=0.0, help="bias scale (default 0)")
+    p_diag.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                        help="an activation parameter (repeatable)")
+    p_diag.add_argument("--out", help="write phi.png, variance_map.png, chi1.png, depth.png here")
+    p_diag.set_defaults(func=_cmd_diagnose)
     return parser
 
 

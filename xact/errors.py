@@ -46,3 +46,11 @@ class ConformanceError(XactError, AssertionError):
 
 class XactWarning(UserWarning):
     """A spec or call that works but probably does not do what was meant."""
+
+
+class DiagnosisError(XactError, ValueError):
+    """A spec cannot be diagnosed: phi is NaN somewhere on the line, or its moments vanish or overflow."""
+
+
+class DivergenceError(XactError, FloatingPointError):
+    """A watched activation's output or incoming gradient went non-finite or past the threshold."""

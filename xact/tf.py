@@ -401,3 +401,9 @@ class Activation(keras.layers.Layer):
 
 
 __getattr__, __dir__ = named_attributes("xact.tf", apply, __all__)
+
+# Initialisation and the training guard from xact.signal (the numerics are framework-free).
+from xact.signal.tf_init import Initializer, initializer  # noqa: E402
+from xact.signal.tf_watch import WatchCallback  # noqa: E402
+
+__all__ += ["Initializer", "WatchCallback", "initializer"]

@@ -689,3 +689,9 @@ class Activation(torch.nn.Module):
 
 
 __getattr__, __dir__ = named_attributes("xact.torch", apply, __all__)
+
+# Initialisation and the training guard from xact.signal (the numerics are framework-free).
+from xact.signal.torch_init import init_  # noqa: E402
+from xact.signal.torch_watch import watch  # noqa: E402
+
+__all__ += ["init_", "watch"]
