@@ -339,3 +339,20 @@ def test_torch_fast_path_output_never_aliases_the_input(fused):
         y = xt.apply("kernels_identity_user", x)
         assert y.data_ptr() != x.data_ptr()
         torch.testing.assert_close(y, x)
+
+
+@torch_only
+def test_warmup_builds_the_kernels_and_says_so(capsys):
+    import argparse
+
+    from xact.cli import _cmd_warmup
+    from xact.kernels.torch import CACHE
+
+    before = kernels.mode()
+    try:
+        assert _cmd_warmup(argparse.Namespace(names=["relu"], dtype=["float64"])) == 0
+    finally:
+        kernels.configure(before)
+    out = capsys.readouterr().out
+    assert "relu" in out and "ready" in out
+    assert any(k[0].name == "relu" and k[1] == "forward" and k[2] == "float64" for k in CACHE._ready)

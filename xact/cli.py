@@ -52,6 +52,36 @@ def _cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_warmup(args: argparse.Namespace) -> int:
+    """Build the fused torch kernels of NAMEs now, so later processes start at fused speed."""
+    import time
+
+    if not _installed("torch"):
+        print("xact warmup: torch is not installed (TF kernels are compiled per shape, when first used)")
+        return 2
+    import torch
+
+    import xact.torch as xt
+    from xact import kernels
+    from xact.kernels.torch import CACHE
+
+    names = args.names or ["gelu_tanh", "gelu", "silu", "softplus", "mish", "elu", "leaky_relu"]
+    kernels.configure("sync")
+    failed = 0
+    for name in names:
+        spec = xact.get(name)
+        for dtype in args.dtype or ["float32"]:
+            t0 = time.perf_counter()
+            x = torch.linspace(-3, 3, 64, dtype=getattr(torch, dtype), requires_grad=True)
+            xt.apply(spec, x).sum().backward()
+            bad = [k for k in CACHE.failures() if k[0] is spec]
+            failed += bool(bad)
+            print(f"{spec.name:<20} {dtype:<9} {'plain path (kernel failed)' if bad else 'ready'} "
+                  f"in {time.perf_counter() - t0:.1f} s")
+    print(f"kernels kept in {kernels.cache_dir()} and Inductor's cache; default parameters only")
+    return 1 if failed else 0
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
     from xact.testing.cli import run_check
 
@@ -119,6 +149,12 @@ def build_parser() -> argparse.ArgumentParser:
                          help="first calls of fresh processes, cold and warm kernel caches (torch)")
     p_bench.add_argument("--out", default="bench-out", help="bench.json and plots go here")
     p_bench.set_defaults(func=_cmd_bench)
+
+    p_warm = sub.add_parser("warmup", help="build the fused torch kernels ahead (default parameters)")
+    p_warm.add_argument("names", nargs="*", help="default: the common activations")
+    p_warm.add_argument("--dtype", action="append", choices=["float16", "bfloat16", "float32", "float64"],
+                        help="default float32 (repeatable)")
+    p_warm.set_defaults(func=_cmd_warmup)
 
     p_parity = sub.add_parser("parity", help="measure framework built-ins against their specs")
     p_parity.add_argument("--out", default="conformance/report", help="parity.md/json go here")
