@@ -30,6 +30,7 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
+import sys
 from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import Any
@@ -37,8 +38,8 @@ from typing import Any
 import keras
 
 from xact._call import Named, named_attributes, number, resolve
-from xact.errors import ModeError, ParameterError, UnknownActivationError
-from xact.spec import get, names
+from xact.errors import ModeError, ParameterError, UnknownActivationError, XactError
+from xact.spec import get
 
 __all__ = ["Activation", "apply"]
 
@@ -127,40 +128,51 @@ def _refuse_unknown(config: Mapping[str, Any], known: set[str], what: str) -> No
         )
 
 
-class _Undefined(UnknownActivationError):
-    """The "define activation ... before loading" error, raised from inside a Keras layer.
+@functools.cache
+def _surfacing(kind: type[XactError]) -> type[XactError]:
+    def __str__(self: XactError) -> str:
+        try:
+            caller = sys._getframe(1).f_globals.get("__name__", "")
+        except ValueError:  # called from C with no Python frame (the interpreter's excepthook)
+            caller = ""
+        if caller == "keras" or caller.startswith("keras."):
+            raise _surface(self) from None
+        return kind.__str__(self)
 
-    Keras builds a layer's ``activation=`` in that layer's constructor and turns
-    any error there into a several-thousand-character TypeError that ends with
-    ``{error}``. Formatting this error raises the real one instead (once), so
-    ``load_model`` raises the xact error itself, message first. Should Keras not
-    format it, this error is still an ``UnknownActivationError`` with the same
-    message.
+    # Named and placed like `kind`, so tracebacks read "xact.errors.ParameterError: ...".
+    return type(kind.__name__, (kind,), {"__str__": __str__, "__module__": kind.__module__,
+                                         "__qualname__": kind.__qualname__, "_xact_surfacing": True})
+
+
+def _surface(error: XactError) -> XactError:
+    """``error``, made to come out of Keras's loading code as itself, message first.
+
+    Keras rewraps errors from a layer's constructor and TypeErrors (such as
+    ``ParameterError``) from any ``from_config`` into TypeErrors of several
+    thousand characters that end with the original message, formatted from
+    Keras's own ``except`` block. The returned error, an instance of a
+    subclass of ``type(error)`` with the same message, raises a copy of itself
+    when Keras formats it, so ``load_model`` raises the xact error.
     """
-
-    def __init__(self, name: str) -> None:
-        super().__init__(str(_undefined(name)))
-        self.activation = name
-        self._escaped = False
-
-    def __str__(self) -> str:
-        if not self._escaped:
-            self._escaped = True
-            raise _undefined(self.activation) from None
-        return super().__str__()
+    kind = type(error)
+    while getattr(kind, "_xact_surfacing", False):
+        kind = kind.__base__  # type: ignore[assignment]
+    surfacing = _surfacing(kind)(*error.args)
+    surfacing.__dict__.update(error.__dict__)
+    return surfacing
 
 
 def _activation_from_config(config: Mapping[str, Any]) -> Named:
     """``xact>activation`` configs (from any adapter's attribute) as ``xact.keras`` attributes."""
-    if not isinstance(config, Mapping):
-        raise ParameterError(f"an xact activation config must be a dict, got {config!r}")
-    _refuse_unknown(config, {"activation", "mode", "params"}, "xact activation")
-    name = config.get("activation")
-    if isinstance(name, str) and name not in names(include_aliases=True):
-        raise _Undefined(name)
-    name = _spec_name(config)
-    mode = config.get("mode", "auto")
-    return Named("xact.keras", apply, name, mode, _params(name, config.get("params")))
+    try:
+        if not isinstance(config, Mapping):
+            raise ParameterError(f"an xact activation config must be a dict, got {config!r}")
+        _refuse_unknown(config, {"activation", "mode", "params"}, "xact activation")
+        name = _spec_name(config)
+        mode = config.get("mode", "auto")
+        return Named("xact.keras", apply, name, mode, _params(name, config.get("params")))
+    except XactError as e:
+        raise _surface(e) from None
 
 
 # Registered under one name for every adapter's attributes; Named.from_config
@@ -273,15 +285,18 @@ class Activation(keras.layers.Layer):
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Activation:
-        # Validated here, before Keras's generic from_config, which would bury an
-        # xact error at the end of a long TypeError.
-        _refuse_unknown(config, set(_LAYER_ARGS) | {"activation", "mode", "param_shape", "params"},
-                        f"{cls.__module__}.{cls.__name__}")
-        name = _spec_name(config)
-        config = {**config, "params": _params(name, config.get("params"))}
-        if isinstance(config.get("dtype"), dict):
-            config["dtype"] = keras.dtype_policies.deserialize(config["dtype"])
-        return cls(**config)
+        # Validated as the constructor validates direct calls; not through Keras's
+        # generic from_config, which would bury an xact error in a long TypeError.
+        try:
+            _refuse_unknown(config, set(_LAYER_ARGS) | {"activation", "mode", "param_shape", "params"},
+                            f"{cls.__module__}.{cls.__name__}")
+            name = _spec_name(config)
+            config = {**config, "params": _params(name, config.get("params"))}
+            if isinstance(config.get("dtype"), dict):
+                config["dtype"] = keras.dtype_policies.deserialize(config["dtype"])
+            return cls(**config)
+        except XactError as e:
+            raise _surface(e) from None
 
 
 __getattr__, __dir__ = named_attributes("xact.keras", apply, __all__)
