@@ -189,3 +189,68 @@ def test_tf_layer_on_another_backend_points_to_keras_layer(runs, backend):
     kind, message = result(runs, "load", backend)["tf_layer"]
     assert kind == "xact.errors.ModeError"
     assert "xact.keras.Activation('gelu_tanh'" in message and repr(backend) in message
+
+
+# ------------------------------------------------------------------ in this process (Keras's default backend)
+
+
+@pytest.fixture(scope="module")
+def xk():
+    pytest.importorskip("keras")
+    import keras
+
+    if _missing(keras.backend.backend()) is not None:
+        pytest.skip(f"Keras backend {keras.backend.backend()!r} has no xact adapter here")
+    import xact.keras
+
+    return xact.keras
+
+
+def test_every_adapters_attribute_serialises_to_the_same_xact_config(xk):
+    import keras
+
+    import xact.numpy as xnp
+
+    want = {"activation": "leaky_relu", "mode": "auto", "params": {"negative_slope": 0.01}}
+    for attribute in (xk.leaky_relu, xnp.leaky_relu):  # framework-free: the shared mechanism
+        cfg = keras.activations.serialize(attribute)
+        assert cfg["registered_name"] == "xact>activation"
+        assert cfg["config"] == want
+    back = keras.activations.deserialize(keras.activations.serialize(xnp.leaky_relu))
+    y = keras.ops.convert_to_numpy(back(keras.ops.convert_to_tensor([-3.0, 2.0])))
+    assert y.tolist() == pytest.approx([-0.03, 2.0], rel=1e-6)  # Keras's own leaky_relu: -0.6
+
+
+def test_with_params_saves_its_numbers_and_is_validated_like_apply(xk):
+    import keras
+
+    import xact
+
+    bound = xk.elu.with_params(alpha=0.5)
+    assert repr(bound) == "xact.keras.elu.with_params(alpha=0.5)"
+    assert keras.activations.serialize(bound)["config"]["params"] == {"alpha": 0.5}
+    y = keras.ops.convert_to_numpy(bound(keras.ops.convert_to_tensor([-1.0])))
+    assert y[0] == pytest.approx(0.5 * (2.718281828459045**-1 - 1), rel=1e-6)
+    with pytest.raises(xact.ParameterError, match="must be a number, got str"):
+        xk.elu.with_params(alpha="0.5")
+    with pytest.raises(xact.ParameterError, match="unexpected parameter"):
+        xk.elu.with_params(beta=1.0)
+    with pytest.raises(xact.ModeError, match="mode must be one of"):
+        xk.elu.with_params(mode="fast")
+
+
+def test_layer_refuses_bad_parameters_and_names_itself(xk):
+    import xact
+
+    assert xk.Activation("gelu_tanh").name.startswith("xact_gelu_tanh")
+    a, b = xk.Activation("silu"), xk.Activation("silu")
+    assert a.name != b.name  # unique, as Keras's own default names
+    assert xk.Activation("silu", name="mine").name == "mine"
+    for bad, message in [("2.0", "must be a number"), (float("nan"), "NaN"), (10**400, "too large"),
+                         (True, "must be a number")]:
+        with pytest.raises(xact.ParameterError, match=message):
+            xk.Activation("elu", alpha=bad)
+    with pytest.raises(xact.ParameterError, match="param_shape"):
+        xk.Activation("elu", trainable=True, param_shape=(-1,))
+    with pytest.raises(xact.ParameterError, match="unexpected parameter"):
+        xk.Activation("elu", gain=2.0)

@@ -270,7 +270,7 @@ def _check_input(spec: Spec, x: Any) -> tf.Tensor:
 
 
 def _check_param(spec: Spec, name: str, value: Any, x: tf.Tensor) -> tf.Tensor | float:
-    if isinstance(value, (Real, str)):
+    if isinstance(value, Real) and not isinstance(value, bool):
         return number(spec, name, value)
     if isinstance(value, (np.ndarray, np.generic, list)):
         value = tf.constant(value, dtype=_compute(x.dtype))

@@ -481,7 +481,7 @@ def _check_param(spec: Spec, name: str, value: Any, x: torch.Tensor) -> torch.Te
                 f"broadcast to the input shape {tuple(x.shape)}"
             )
         return value
-    if isinstance(value, (Real, str)):
+    if isinstance(value, Real) and not isinstance(value, bool):
         return number(spec, name, value)
     raise ParameterError(
         f"{spec.name!r}: parameter {name!r} must be a number or a floating torch.Tensor, "
