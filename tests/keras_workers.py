@@ -175,6 +175,32 @@ def train_step() -> dict[str, Any]:
     }
 
 
+def mixed_precision() -> dict[str, Any]:
+    """mixed_float16: float16 activations, float32 parameters; one native and one bridge layer."""
+    def build() -> keras.Model:
+        m = keras.Sequential([
+            keras.Input((4,)),
+            keras.layers.Dense(4, kernel_initializer=keras.initializers.Constant(0.3)),
+            xk.Activation("elu", trainable=True, param_shape=(4,)),
+            keras.layers.Dense(2, kernel_initializer=keras.initializers.Constant(-0.4),
+                               activation=xk.gelu_tanh.with_params(mode="numpy")),
+        ])
+        m.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+        return m
+
+    full = np.asarray(build().predict(X, verbose=0), np.float64)
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        m = build()
+        y = m.predict(X, verbose=0)
+        alpha0 = m.layers[1].get_weights()[0].copy()
+        m.fit(X, np.zeros((len(X), 2), np.float32), batch_size=len(X), epochs=1, verbose=0)
+        return {"dtype": str(y.dtype), "param_dtype": str(alpha0.dtype), "vs_float32": rel_err(y, full),
+                "moved": float(np.abs(m.layers[1].get_weights()[0] - alpha0).max())}
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+
+
 # ------------------------------------------------------------------ save
 
 def save(out: Path) -> dict[str, Any]:
@@ -198,6 +224,7 @@ def save(out: Path) -> dict[str, Any]:
         "summary": "\n".join(lines),
         "dense_activation_config": m.get_config()["layers"][1]["config"]["activation"],
         **train_step(),
+        "mixed": mixed_precision(),
     }
 
 

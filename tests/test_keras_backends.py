@@ -109,6 +109,14 @@ def test_fit_step_moves_parameters_by_the_declared_gradient(runs, backend):
 
 
 @pytest.mark.parametrize("backend", backends())
+def test_mixed_float16_computes_in_half_and_trains(runs, backend):
+    r = result(runs, "save", backend)["mixed"]
+    assert (r["dtype"], r["param_dtype"]) == ("float16", "float32")
+    assert r["vs_float32"] < 1e-2  # a few float16 roundings
+    assert r["moved"] > 1e-4
+
+
+@pytest.mark.parametrize("backend", backends())
 def test_summary_shows_the_activation(runs, backend):
     summary = result(runs, "save", backend)["summary"]
     for name in ("xact_gelu_tanh", "xact_kw_half", "xact_elu", "xact_kw_cube_host"):
