@@ -157,7 +157,7 @@ def _surface(error: XactError) -> XactError:
     kind = type(error)
     while getattr(kind, "_xact_surfacing", False):
         kind = kind.__base__  # type: ignore[assignment]
-    surfacing = _surfacing(kind)(*error.args)
+    surfacing = _surfacing(kind)(*error.args)  # type: ignore[arg-type]
     surfacing.__dict__.update(error.__dict__)
     return surfacing
 
@@ -243,6 +243,7 @@ class Activation(keras.layers.Layer):
         params: Mapping[str, float] | None = None,
         **kwargs: Any,
     ) -> None:
+        _adapter()  # an unsupported backend fails here, not inside Keras's call wrapper
         spec = get(activation)
         given = dict(params or {})
         given.update({k: kwargs.pop(k) for k in list(kwargs) if k not in _LAYER_ARGS})
