@@ -2,6 +2,7 @@
 
     KERAS_BACKEND=B python keras_workers.py save DIR
     KERAS_BACKEND=B python keras_workers.py load DIR
+    KERAS_BACKEND=B python keras_workers.py save+load DIR   (one process for both)
 
 Keras picks its backend at import, so each backend runs in its own process.
 ``save`` builds one model from fixed NumPy weights, compares its outputs with a
@@ -351,6 +352,6 @@ def load(out: Path) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    command, directory = sys.argv[1], Path(sys.argv[2])
-    outcome = {"save": save, "load": load}[command](directory)
+    commands, directory = sys.argv[1].split("+"), Path(sys.argv[2])
+    outcome = {c: {"save": save, "load": load}[c](directory) for c in commands}
     print("RESULT " + json.dumps(outcome))
