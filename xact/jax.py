@@ -149,16 +149,16 @@ def _bridge_partials(spec: Spec, x: jax.Array, params: dict[str, Any], with_para
     def second(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tuple[Any, Any]:
         x, *aps = primals
         tx, *taps = tangents
+        if with_params or not all(isinstance(t, SymbolicZero) for t in taps):
+            raise ModeError(
+                f"{spec.name!r}: mixed second derivatives with respect to parameters "
+                "are not available through the NumPy bridge; use mode='native'"
+            )
         if spec.grad2 is None:
             raise ModeError(
                 f"{spec.name!r} runs through the NumPy bridge (mode='numpy'), which has "
                 "no second derivative: pass grad2= (d2f/dx2) to xact.define, or use "
                 "mode='native' with a spec that takes `xp`"
-            )
-        if with_params or not all(isinstance(t, SymbolicZero) for t in taps):
-            raise ModeError(
-                f"{spec.name!r}: mixed second derivatives with respect to parameters "
-                "are not available through the NumPy bridge; use mode='native'"
             )
         out = partials(x, *aps)
         hp = {**params, **dict(zip(array_names, aps))}
