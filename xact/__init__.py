@@ -50,7 +50,7 @@ __all__ = [
 ]
 
 _LAZY_SUBMODULES = frozenset(
-    {"numpy", "torch", "tf", "jax", "testing", "catalogue", "ops", "port", "parity", "bench"}
+    {"numpy", "torch", "tf", "jax", "keras", "testing", "catalogue", "ops", "port", "parity", "bench"}
 )
 
 
