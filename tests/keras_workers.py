@@ -36,6 +36,8 @@ import xact  # noqa: E402
 import xact.keras as xk  # noqa: E402
 import xact.numpy as xnp  # noqa: E402
 
+# xact.keras imports its adapter on first use only
+ADAPTERS_AT_IMPORT = sorted(m for m in ("xact.tf", "xact.torch", "xact.jax") if m in sys.modules)
 adapter = importlib.import_module(ADAPTER)
 
 
@@ -219,8 +221,13 @@ def save(out: Path) -> dict[str, Any]:
                                                activation=adapter.leaky_relu)(inp))
     tiny.save(out / f"{BACKEND}-leaky.keras")
 
+    if BACKEND == "tensorflow":  # a file saved with the TF-only layer, for the other backends
+        inp = keras.Input((X.shape[1],))
+        keras.Model(inp, adapter.Activation("elu", alpha=0.5)(inp)).save(out / "tf-layer.keras")
+
     return {
         "backend": keras.backend.backend(),
+        "adapters_at_import": ADAPTERS_AT_IMPORT,
         "ref_rel_err": rel_err(y, reference(X)),
         "summary": "\n".join(lines),
         "dense_activation_config": m.get_config()["layers"][1]["config"]["activation"],
@@ -326,6 +333,14 @@ def load(out: Path) -> dict[str, Any]:
         result["leaky"][source] = {
             "y": np.asarray(tiny.predict(np.array([[-3.0], [2.0]], np.float32), verbose=0)).ravel().tolist(),
             "activation": repr(tiny.layers[-1].activation),
+        }
+
+    tf_layer_file = out / "tf-layer.keras"
+    if tf_layer_file.exists():
+        m = keras.models.load_model(tf_layer_file, safe_mode=True)
+        result["tf_layer_file"] = {
+            "class": f"{type(m.layers[-1]).__module__}.{type(m.layers[-1]).__name__}",
+            "ref_rel_err": rel_err(m.predict(X, verbose=0), xnp.apply("elu", X.astype(np.float64), alpha=0.5)),
         }
 
     own = out / f"{BACKEND}.keras"

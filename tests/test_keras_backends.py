@@ -93,7 +93,9 @@ def result(runs: dict[tuple[str, str], Any], phase: str, backend: str) -> dict[s
 
 @pytest.mark.parametrize("backend", backends())
 def test_runs_on_the_backend_keras_was_told(runs, backend):
-    assert result(runs, "save", backend)["backend"] == backend
+    r = result(runs, "save", backend)
+    assert r["backend"] == backend
+    assert r["adapters_at_import"] == []  # import xact.keras imports no adapter on a guess
 
 
 @pytest.mark.parametrize("backend", backends())
@@ -267,3 +269,12 @@ def test_layer_refuses_bad_parameters_and_names_itself(xk):
         xk.Activation("elu", trainable=True, param_shape=(-1,))
     with pytest.raises(xact.ParameterError, match="unexpected parameter"):
         xk.Activation("elu", gain=2.0)
+
+
+@pytest.mark.skipif(_missing("tensorflow") is not None, reason="tensorflow not installed")
+@pytest.mark.parametrize("backend", backends())
+def test_file_saved_with_the_tf_layer_loads_on_every_backend(runs, backend):
+    r = result(runs, "load", backend)["tf_layer_file"]
+    want = "xact.tf.Activation" if backend == "tensorflow" else "xact.keras.Activation"
+    assert r["class"] == want
+    assert r["ref_rel_err"] < 1e-6

@@ -300,4 +300,20 @@ class Activation(keras.layers.Layer):
             raise _surface(e) from None
 
 
+class _SavedWithTF(Activation):
+    """Loads files saved with ``xact.tf.Activation`` (``xact>Activation``) on any backend.
+
+    Registered only while ``xact.tf`` is not imported; importing it registers
+    its own layer under that name instead (the same layer on TensorFlow).
+    """
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Activation:
+        return Activation.from_config(config)
+
+
+if keras.saving.get_registered_object("xact>Activation") is None:
+    keras.saving.register_keras_serializable(package="xact", name="Activation")(_SavedWithTF)
+
+
 __getattr__, __dir__ = named_attributes("xact.keras", apply, __all__)

@@ -367,6 +367,12 @@ class Activation(_keras.Activation):
             )
         super().__init__(activation, **kwargs)
 
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> _keras.Activation:
+        if keras.backend.backend() != "tensorflow":  # a file saved on TF, loaded on another backend
+            return _keras.Activation.from_config(config)
+        return super().from_config(config)
+
     def call(self, inputs: Any) -> tf.Tensor:
         params: dict[str, Any] = dict(self.values)
         for n, w in self._weights_by_name.items():
