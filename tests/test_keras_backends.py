@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -234,6 +235,14 @@ def test_every_adapters_attribute_serialises_to_the_same_xact_config(xk):
     back = keras.activations.deserialize(keras.activations.serialize(xnp.leaky_relu))
     y = keras.ops.convert_to_numpy(back(keras.ops.convert_to_tensor([-3.0, 2.0])))
     assert y.tolist() == pytest.approx([-0.03, 2.0], rel=1e-6)  # Keras's own leaky_relu: -0.6
+    # issue 11: activation=xact.tf.gelu_tanh saved, then failed to load (no Keras function of that name)
+    adapter = importlib.import_module({"tensorflow": "xact.tf", "torch": "xact.torch", "jax": "xact.jax"}[
+        keras.backend.backend()])
+    back = keras.activations.deserialize(keras.activations.serialize(adapter.gelu_tanh))
+    assert repr(back) == "xact.keras.gelu_tanh"
+    t = keras.ops.convert_to_tensor([1.0])
+    want = 0.5 * (1 + np.tanh(np.sqrt(2 / np.pi) * (1 + 0.044715)))  # the published tanh approximation at 1
+    assert float(keras.ops.convert_to_numpy(back(t))[0]) == pytest.approx(want, rel=1e-6)
 
 
 def test_with_params_saves_its_numbers_and_is_validated_like_apply(xk):
