@@ -318,6 +318,18 @@ def test_bridge_second_derivative_uses_grad2_or_says_so(host_square):
         jax.grad(jax.grad(lambda v: xj.apply(host_square, v)))(1.0)
 
 
+def test_bridge_float64_in_an_x64_context_only_is_a_mode_error():
+    jax.config.update("jax_enable_x64", False)
+    try:
+        with jax.enable_x64(True):
+            x = jnp.array([0.5, 1.0], jnp.float64)
+            assert xj.gelu(x, mode="native").dtype == jnp.float64  # the native path is fine
+            with pytest.raises(xact.ModeError, match="jax_enable_x64"):
+                jax.jit(lambda v: xj.gelu(v, mode="numpy"))(x)
+    finally:
+        jax.config.update("jax_enable_x64", True)
+
+
 def test_bridge_mixed_second_derivative_is_a_mode_error():
     x = jnp.array([-1.5, 0.5])
     with pytest.raises(xact.ModeError, match="mixed second derivatives"):
