@@ -428,3 +428,41 @@ def test_sharded_jit_equals_single_device():
     out = subprocess.run([sys.executable, "-c", _SHARDED], capture_output=True, text=True, env=env, timeout=240)
     assert out.returncode == 0, out.stderr[-3000:]
     assert out.stdout.strip().endswith("ok")
+
+
+# ------------------------------------------------------------------ the xp namespace
+
+
+def test_namespace_has_the_whole_vocabulary_and_never_promotes():
+    from xact.ops import VOCABULARY
+    from xact.ops.jax import namespace
+
+    xp = namespace("float32")
+    assert not [n for n in VOCABULARY if not hasattr(xp, n)]
+    x = jnp.array([-1.0, 0.5, 2.0], jnp.float32)
+    c = x > 0
+    results = {
+        "where(c, 1.0, 0.0)": xp.where(c, 1.0, 0.0), "where(c, x, 0.0)": xp.where(c, x, 0.0),
+        "maximum(0.0, x)": xp.maximum(0.0, x), "minimum(x, 1)": xp.minimum(x, 1),
+        "clip(x, -0.5, None)": xp.clip(x, -0.5, None), "power(2.0, x)": xp.power(2.0, x),
+        "remainder(x, 1.0)": xp.remainder(x, 1.0), "logaddexp(x, 0.0)": xp.logaddexp(x, 0.0),
+        "full_like(x, 3)": xp.full_like(x, 3.0), "asarray(0.5)": xp.asarray(0.5),
+        "zeros_like(x)": xp.zeros_like(x), "erf(x)": xp.erf(x), "x * 0.1 + 1": x * 0.1 + 1,
+    }
+    for expr, r in results.items():
+        assert r.dtype == jnp.float32, f"{expr} gave {r.dtype} with x64 on"
+
+
+def test_namespace_scalar_semantics_match_numpy():
+    from xact.ops.jax import namespace
+
+    xp = namespace("float64")
+    a = np.array([-2.75, -1.0, -0.25, -0.0, 0.0, 0.25, 1.0, 2.75, np.inf, -np.inf, np.nan])
+    x = jnp.asarray(a)
+    for got, want in (
+        (xp.remainder(x, 1.0), np.remainder(a, 1.0)), (xp.sign(x), np.sign(a)),
+        (xp.maximum(x, 0.0), np.maximum(a, 0.0)), (xp.minimum(0.0, x), np.minimum(0.0, a)),
+        (xp.clip(x, -1.0, 1.0), np.clip(a, -1.0, 1.0)), (xp.isfinite(x), np.isfinite(a)),
+        (xp.logaddexp(x, x), np.logaddexp(a, a)),
+    ):
+        np.testing.assert_array_equal(np.asarray(got), want)
