@@ -395,6 +395,15 @@ def test_shape_and_dtype_preserved(mode, shape):
     assert y.shape == shape and y.dtype == jnp.bfloat16
 
 
+def test_native_exports_with_jax_export_and_bridge_does_not():
+    x = jnp.linspace(-3.0, 3.0, 8)
+    f = jax.jit(lambda v: xj.gelu_tanh(v))
+    loaded = jax.export.deserialize(jax.export.export(f)(x).serialize())
+    np.testing.assert_array_equal(np.asarray(loaded.call(x)), np.asarray(f(x)))
+    with pytest.raises(NotImplementedError, match="host_callbacks"):  # JAX's own refusal
+        jax.export.export(jax.jit(lambda v: xj.gelu_tanh(v, mode="numpy")))(x)
+
+
 # ------------------------------------------------------------------ sharded inputs
 
 _SHARDED = textwrap.dedent("""
@@ -419,6 +428,9 @@ _SHARDED = textwrap.dedent("""
         y = jax.jit(lambda v, mode=mode: xj.gelu_tanh(v, mode=mode))(xs)
         assert len(y.sharding.device_set) == 2 or mode == "numpy", y.sharding
         np.testing.assert_allclose(np.asarray(y), np.asarray(xj.gelu_tanh(x)), rtol=1e-6)
+        per_shard = jax.jit(jax.shard_map(lambda v, mode=mode: xj.gelu_tanh(v, mode=mode), mesh=mesh,
+                                          in_specs=P("data", None), out_specs=P("data", None)))(xs)
+        np.testing.assert_allclose(np.asarray(per_shard), np.asarray(xj.gelu_tanh(x)), rtol=1e-6)
     print("ok")
 """)
 

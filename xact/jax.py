@@ -7,13 +7,14 @@ time so user specs defined later are attributes too.
 Two modes, one ``jax.custom_jvp`` shape:
 
 * native: the spec runs on ``jax.numpy`` through the ``xp`` namespace, so it
-  traces under ``jit``, ``vmap`` and ``shard_map``; the JVP rule evaluates the
+  traces under ``jit``, ``vmap``, ``shard_map`` and ``jax.export``; the JVP rule evaluates the
   declared ``grad`` with ``jax.numpy`` again, so ``jax.grad``, ``jax.jvp``,
   ``jax.hessian`` and grad-of-grad work (second derivatives differentiate the
   declared ``grad`` natively).
 * numpy (host bridge): ``jax.pure_callback`` runs the spec on host NumPy,
   also under ``jit`` and ``vmap``; the declared ``grad`` is the JVP rule,
   and second derivatives need a declared ``grad2`` and say so otherwise.
+  ``jax.export`` cannot serialise it (JAX keeps the Python callback).
 
 Tangents are linear in the declared partials, so reverse mode (the
 transpose of the JVP) sums a parameter's gradient over the dimensions it
