@@ -113,7 +113,7 @@ def _jax_x64() -> Iterator[None]:
     """JAX's global 64-bit flag on for one run (float64, and the bridge's host thread), then back."""
     import jax
 
-    before = jax.config.jax_enable_x64
+    before = jax.config.jax_enable_x64  # type: ignore[attr-defined]
     jax.config.update("jax_enable_x64", True)
     try:
         yield
