@@ -277,6 +277,21 @@ def test_param_under_vmap_and_jit(mode):
     np.testing.assert_allclose(_np(gs), np.full(3, np.minimum(x64, 0).sum()), rtol=1e-6)
 
 
+def test_objects_with_jax_array_protocol_are_arrays():
+    """What a Keras variable on the JAX backend is: a wrapper with ``__jax_array__``."""
+
+    class Wrapped:
+        def __init__(self, a):
+            self.a = a
+
+        def __jax_array__(self):
+            return self.a
+
+    x = jnp.array([-2.0, 1.0])
+    y = xj.leaky_relu(Wrapped(x), negative_slope=Wrapped(jnp.array(0.25)))
+    np.testing.assert_array_equal(np.asarray(y), [-0.5, 1.0])
+
+
 def test_native_mixed_second_derivative_in_a_parameter():
     """d/dalpha of d/dx elu at x < 0 is e^x (the declared grad alpha e^x, differentiated)."""
     x = jnp.array([-1.5, -0.5, 0.5])

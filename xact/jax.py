@@ -256,6 +256,8 @@ def _check_param(spec: Spec, name: str, value: Any, x: jax.Array) -> jax.Array |
         return float(value)
     if isinstance(value, (np.ndarray, np.generic, list)):
         value = jnp.asarray(value, dtype=_compute(x.dtype))
+    elif hasattr(value, "__jax_array__"):  # e.g. a Keras variable on the JAX backend
+        value = jnp.asarray(value)
     if not isinstance(value, jax.Array):
         raise ParameterError(
             f"{spec.name!r}: parameter {name!r} must be a number or a floating jax.Array, "
