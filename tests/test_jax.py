@@ -277,6 +277,21 @@ def test_param_under_vmap_and_jit(mode):
     np.testing.assert_allclose(_np(gs), np.full(3, np.minimum(x64, 0).sum()), rtol=1e-6)
 
 
+def test_objects_with_jax_array_protocol_are_arrays():
+    """What a Keras variable on the JAX backend is: a wrapper with ``__jax_array__``."""
+
+    class Wrapped:
+        def __init__(self, a):
+            self.a = a
+
+        def __jax_array__(self):
+            return self.a
+
+    x = jnp.array([-2.0, 1.0])
+    y = xj.leaky_relu(Wrapped(x), negative_slope=Wrapped(jnp.array(0.25)))
+    np.testing.assert_array_equal(np.asarray(y), [-0.5, 1.0])
+
+
 def test_native_mixed_second_derivative_in_a_parameter():
     """d/dalpha of d/dx elu at x < 0 is e^x (the declared grad alpha e^x, differentiated)."""
     x = jnp.array([-1.5, -0.5, 0.5])
@@ -316,6 +331,18 @@ def test_bridge_second_derivative_uses_grad2_or_says_so(host_square):
     np.testing.assert_array_equal(np.asarray(gg), [-6.0, 3.0, 12.0])
     with pytest.raises(xact.ModeError, match="grad2"):
         jax.grad(jax.grad(lambda v: xj.apply(host_square, v)))(1.0)
+
+
+def test_bridge_float64_in_an_x64_context_only_is_a_mode_error():
+    jax.config.update("jax_enable_x64", False)
+    try:
+        with jax.enable_x64(True):
+            x = jnp.array([0.5, 1.0], jnp.float64)
+            assert xj.gelu(x, mode="native").dtype == jnp.float64  # the native path is fine
+            with pytest.raises(xact.ModeError, match="jax_enable_x64"):
+                jax.jit(lambda v: xj.gelu(v, mode="numpy"))(x)
+    finally:
+        jax.config.update("jax_enable_x64", True)
 
 
 def test_bridge_mixed_second_derivative_is_a_mode_error():
@@ -383,6 +410,15 @@ def test_shape_and_dtype_preserved(mode, shape):
     assert y.shape == shape and y.dtype == jnp.bfloat16
 
 
+def test_native_exports_with_jax_export_and_bridge_does_not():
+    x = jnp.linspace(-3.0, 3.0, 8)
+    f = jax.jit(lambda v: xj.gelu_tanh(v))
+    loaded = jax.export.deserialize(jax.export.export(f)(x).serialize())
+    np.testing.assert_array_equal(np.asarray(loaded.call(x)), np.asarray(f(x)))
+    with pytest.raises(NotImplementedError, match="host_callbacks"):  # JAX's own refusal
+        jax.export.export(jax.jit(lambda v: xj.gelu_tanh(v, mode="numpy")))(x)
+
+
 # ------------------------------------------------------------------ sharded inputs
 
 _SHARDED = textwrap.dedent("""
@@ -407,6 +443,9 @@ _SHARDED = textwrap.dedent("""
         y = jax.jit(lambda v, mode=mode: xj.gelu_tanh(v, mode=mode))(xs)
         assert len(y.sharding.device_set) == 2 or mode == "numpy", y.sharding
         np.testing.assert_allclose(np.asarray(y), np.asarray(xj.gelu_tanh(x)), rtol=1e-6)
+        per_shard = jax.jit(jax.shard_map(lambda v, mode=mode: xj.gelu_tanh(v, mode=mode), mesh=mesh,
+                                          in_specs=P("data", None), out_specs=P("data", None)))(xs)
+        np.testing.assert_allclose(np.asarray(per_shard), np.asarray(xj.gelu_tanh(x)), rtol=1e-6)
     print("ok")
 """)
 
@@ -416,3 +455,41 @@ def test_sharded_jit_equals_single_device():
     out = subprocess.run([sys.executable, "-c", _SHARDED], capture_output=True, text=True, env=env, timeout=240)
     assert out.returncode == 0, out.stderr[-3000:]
     assert out.stdout.strip().endswith("ok")
+
+
+# ------------------------------------------------------------------ the xp namespace
+
+
+def test_namespace_has_the_whole_vocabulary_and_never_promotes():
+    from xact.ops import VOCABULARY
+    from xact.ops.jax import namespace
+
+    xp = namespace("float32")
+    assert not [n for n in VOCABULARY if not hasattr(xp, n)]
+    x = jnp.array([-1.0, 0.5, 2.0], jnp.float32)
+    c = x > 0
+    results = {
+        "where(c, 1.0, 0.0)": xp.where(c, 1.0, 0.0), "where(c, x, 0.0)": xp.where(c, x, 0.0),
+        "maximum(0.0, x)": xp.maximum(0.0, x), "minimum(x, 1)": xp.minimum(x, 1),
+        "clip(x, -0.5, None)": xp.clip(x, -0.5, None), "power(2.0, x)": xp.power(2.0, x),
+        "remainder(x, 1.0)": xp.remainder(x, 1.0), "logaddexp(x, 0.0)": xp.logaddexp(x, 0.0),
+        "full_like(x, 3)": xp.full_like(x, 3.0), "asarray(0.5)": xp.asarray(0.5),
+        "zeros_like(x)": xp.zeros_like(x), "erf(x)": xp.erf(x), "x * 0.1 + 1": x * 0.1 + 1,
+    }
+    for expr, r in results.items():
+        assert r.dtype == jnp.float32, f"{expr} gave {r.dtype} with x64 on"
+
+
+def test_namespace_scalar_semantics_match_numpy():
+    from xact.ops.jax import namespace
+
+    xp = namespace("float64")
+    a = np.array([-2.75, -1.0, -0.25, -0.0, 0.0, 0.25, 1.0, 2.75, np.inf, -np.inf, np.nan])
+    x = jnp.asarray(a)
+    for got, want in (
+        (xp.remainder(x, 1.0), np.remainder(a, 1.0)), (xp.sign(x), np.sign(a)),
+        (xp.maximum(x, 0.0), np.maximum(a, 0.0)), (xp.minimum(0.0, x), np.minimum(0.0, a)),
+        (xp.clip(x, -1.0, 1.0), np.clip(a, -1.0, 1.0)), (xp.isfinite(x), np.isfinite(a)),
+        (xp.logaddexp(x, x), np.logaddexp(a, a)),
+    ):
+        np.testing.assert_array_equal(np.asarray(got), want)

@@ -273,3 +273,69 @@ def test_torch_off_means_off_after_kernels_were_built(fused, monkeypatch):
     monkeypatch.setattr(xt, "_READY", type("D", (dict,), {"get": lambda self, k: calls.append(k) or real(k)})())
     xt.silu(x)
     assert calls == []
+
+
+@torch_only
+@pytest.mark.parametrize("shape", [(300,), (6, 50), (2, 3, 50)])
+def test_torch_fast_path_serves_ready_calls_and_equals_plain(fused, shape, monkeypatch):
+    """Once a call's kernels exist, later calls go through the plan (``_Fast``), with the plain path's numbers."""
+    import torch
+
+    import xact.torch as xt
+
+    x0 = torch.linspace(-9, 9, int(np.prod(shape)), dtype=torch.float64).reshape(shape)
+    up = torch.cos(x0).float()
+
+    def run(mode):
+        kernels.configure(mode)
+        x = x0.float().requires_grad_(True)
+        y = xt.apply("elu", x, alpha=0.7)
+        y.backward(up)
+        return y.detach(), x.grad, y.grad_fn
+
+    y_plain, g_plain, _ = run("off")
+    run("sync")  # builds both kernels and the plan
+    served = []
+    real = xt._fast_values
+    monkeypatch.setattr(xt, "_fast_values", lambda x, plan: served.append(plan) or real(x, plan))
+    y_fast, g_fast, fn = run("sync")
+    assert served and type(fn).__name__ == "_FastBackward"
+    _close(y_fast, y_plain, "float32", ulps=4)
+    _close(g_fast, g_plain, "float32", ulps=4)
+    with torch.no_grad():  # no autograd node at all, same values
+        _close(xt.apply("elu", x0.float(), alpha=0.7), y_plain, "float32", ulps=4)
+
+
+@torch_only
+def test_torch_fast_path_keeps_double_backward_and_refuses_what_the_full_path_refuses(fused):
+    import torch
+
+    import xact.torch as xt
+    from xact.errors import ParameterError
+
+    x = torch.linspace(-4, 4, 40, dtype=torch.float64, requires_grad=True)
+    for _ in range(2):  # the second call runs on the plan
+        (g,) = torch.autograd.grad(xt.silu(x).sum(), x, create_graph=True)
+    (gg,) = torch.autograd.grad(g.sum(), x)
+    s = torch.sigmoid(x.detach())  # silu'' = s(1-s)(2 + x(1-2s)), from torch's own sigmoid
+    torch.testing.assert_close(gg, s * (1 - s) * (2 + x.detach() * (1 - 2 * s)), rtol=1e-12, atol=1e-14)
+    xt.apply("elu", x, alpha=1.0)
+    xt.apply("elu", x, alpha=1.0)
+    with pytest.raises(ParameterError):
+        xt.apply("elu", x, alpha=True)  # equal to 1.0 as a key; refused like any bool
+
+
+@torch_only
+def test_torch_fast_path_output_never_aliases_the_input(fused):
+    import torch
+
+    import xact
+    import xact.torch as xt
+
+    xact.define("kernels_identity_user", fn=lambda x, xp=np: x * 1.0, grad=lambda x, xp=np: xp.ones_like(x),
+                replace=True)
+    x = torch.linspace(-1, 1, 16)
+    for _ in range(3):
+        y = xt.apply("kernels_identity_user", x)
+        assert y.data_ptr() != x.data_ptr()
+        torch.testing.assert_close(y, x)

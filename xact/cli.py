@@ -34,7 +34,8 @@ def _cmd_list(args: argparse.Namespace) -> int:
         )
     print(f"\n{len(specs)} activations; frameworks installed: "
           f"torch={'yes' if _installed('torch') else 'no'}, "
-          f"tensorflow={'yes' if _installed('tensorflow') else 'no'}")
+          f"tensorflow={'yes' if _installed('tensorflow') else 'no'}, "
+          f"jax={'yes' if _installed('jax') else 'no'}")
     return 0
 
 
@@ -77,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="registered names, or module:attr of a Spec / of fn with a grad attribute; "
         "default: the whole catalogue",
     )
-    p_check.add_argument("--framework", action="append", choices=["torch", "tf"],
+    p_check.add_argument("--framework", action="append", choices=["torch", "tf", "jax"],
                          help="limit to a framework (repeatable)")
     p_check.add_argument("--dtype", action="append",
                          choices=["float16", "bfloat16", "float32", "float64"],
@@ -91,7 +92,12 @@ def build_parser() -> argparse.ArgumentParser:
     p_bench.add_argument("activations", nargs="*", help="default: the benchmark's own list")
     p_bench.add_argument("--framework", action="append", choices=["torch", "tf"])
     p_bench.add_argument("--sizes", help="comma-separated element counts, e.g. 1000,4000000")
-    p_bench.add_argument("--quick", action="store_true", help="fewer sizes and repeats")
+    p_bench.add_argument("--quick", action="store_true",
+                         help="three activations, three sizes, no compiled forms (under 2 minutes)")
+    p_bench.add_argument("--model", action="store_true",
+                         help="one training epoch of an MLP: xact activations vs the built-ins")
+    p_bench.add_argument("--startup", action="store_true",
+                         help="first calls of fresh processes, cold and warm kernel caches (torch)")
     p_bench.add_argument("--out", default="bench-out", help="bench.json and plots go here")
     p_bench.set_defaults(func=_cmd_bench)
 

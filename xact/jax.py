@@ -7,13 +7,14 @@ time so user specs defined later are attributes too.
 Two modes, one ``jax.custom_jvp`` shape:
 
 * native: the spec runs on ``jax.numpy`` through the ``xp`` namespace, so it
-  traces under ``jit``, ``vmap`` and ``shard_map``; the JVP rule evaluates the
+  traces under ``jit``, ``vmap``, ``shard_map`` and ``jax.export``; the JVP rule evaluates the
   declared ``grad`` with ``jax.numpy`` again, so ``jax.grad``, ``jax.jvp``,
   ``jax.hessian`` and grad-of-grad work (second derivatives differentiate the
   declared ``grad`` natively).
 * numpy (host bridge): ``jax.pure_callback`` runs the spec on host NumPy,
   also under ``jit`` and ``vmap``; the declared ``grad`` is the JVP rule,
   and second derivatives need a declared ``grad2`` and say so otherwise.
+  ``jax.export`` cannot serialise it (JAX keeps the Python callback).
 
 Tangents are linear in the declared partials, so reverse mode (the
 transpose of the JVP) sums a parameter's gradient over the dimensions it
@@ -83,6 +84,16 @@ def _native_partials(spec: Spec, x: jax.Array, params: dict[str, Any], with_para
     return [_as_output(p, x, spec, "grad") for p in parts]
 
 
+def _global_x64() -> bool | None:
+    """The global ``jax_enable_x64`` flag (not a ``jax.enable_x64`` context's); None if unknown."""
+    try:
+        from jax._src import config as jax_config  # no public reader of the global value
+
+        return bool(jax_config.enable_x64.get_global())
+    except Exception:
+        return None
+
+
 def _host_call(spec: Spec, x: jax.Array, params: dict[str, Any], n_out: int, body: Callable[..., Any]) -> list[jax.Array]:
     """Run ``body(xn, host_params)`` on the host through ``jax.pure_callback``.
 
@@ -90,6 +101,14 @@ def _host_call(spec: Spec, x: jax.Array, params: dict[str, Any], n_out: int, bod
     (``vmap_method="expand_dims"``: unbatched operands get a leading 1) every
     operand lines up with ``x`` and NumPy broadcasting gives the batch shape.
     """
+    if x.dtype.itemsize == 8 and _global_x64() is False:
+        # JAX checks a callback's results on its own thread, where a context's
+        # x64 is off: float64 results would fail there with a dtype mismatch.
+        raise ModeError(
+            f"{spec.name!r}: float64 through the NumPy bridge (mode='numpy') needs the global "
+            "flag, jax.config.update('jax_enable_x64', True); a jax.enable_x64() context does "
+            "not reach the thread on which JAX runs host callbacks. Or use mode='native'."
+        )
     array_names = [k for k, v in params.items() if isinstance(v, jax.Array)]
     aligned = [jnp.reshape(params[k], (1,) * (x.ndim - params[k].ndim) + params[k].shape) for k in array_names]
     np_dtype = np.dtype(x.dtype)
@@ -237,6 +256,8 @@ def _check_param(spec: Spec, name: str, value: Any, x: jax.Array) -> jax.Array |
         return float(value)
     if isinstance(value, (np.ndarray, np.generic, list)):
         value = jnp.asarray(value, dtype=_compute(x.dtype))
+    elif hasattr(value, "__jax_array__"):  # e.g. a Keras variable on the JAX backend
+        value = jnp.asarray(value)
     if not isinstance(value, jax.Array):
         raise ParameterError(
             f"{spec.name!r}: parameter {name!r} must be a number or a floating jax.Array, "

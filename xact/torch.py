@@ -150,12 +150,33 @@ def set_fusion(enabled: bool = True, *, wait: bool = False) -> None:
     """
     _kernels.configure(("sync" if wait else "background") if enabled else "off")
     _READY.clear()
+    _PLANS.clear()
     if enabled:
         _torch_kernels.CACHE.retry()
 
 
 # Ready programs by call layout, in front of the kernel cache (which is bounded the same way).
 _READY: dict[tuple[Any, ...], Callable[..., Any]] = {}
+
+
+class _Plan:
+    """The ready programs of one (spec, dtype, device, number parameters): the fast path's state.
+
+    Made when the forward program is first served; ``backward`` is filled in
+    once the backward program has been served too.
+    """
+
+    __slots__ = ("backward", "forward", "numbers", "spec")
+
+    def __init__(self, spec: Spec, numbers: tuple[Any, ...], forward: Callable[..., Any]) -> None:
+        self.spec = spec
+        self.numbers = numbers
+        self.forward = forward
+        self.backward: Callable[..., Any] | None = None
+
+
+# Plans by (spec, dtype, device, number parameter values); cleared with _READY.
+_PLANS: dict[tuple[Any, ...], _Plan] = {}
 
 
 def _layout(params: Sequence[Any]) -> tuple[tuple[Any, ...], tuple[torch.dtype, ...], list[torch.Tensor]] | None:
@@ -208,6 +229,8 @@ def _fused_forward(x: torch.Tensor, spec: Spec, params: Params) -> torch.Tensor 
         if program is None:
             return None
         _READY[key] = program
+        if not dtypes:  # number parameters only: later calls may take the fast path
+            _PLANS[spec, x.dtype, x.device, numbers] = _Plan(spec, numbers, program)
     y = program(_flat(x), *tensors)[0]
     if x.dim() != 1:
         y = y.view(x.shape)
@@ -249,6 +272,10 @@ def _fused_backward(
         if program is None:
             return None
         _READY[key] = program
+    if not dtypes:
+        plan = _PLANS.get((spec, x.dtype, x.device, numbers))
+        if plan is not None and plan.backward is None:
+            plan.backward = program
     gx, *gps = program(_flat(x), _flat(gy), *tensors)
     return [gx if x.dim() == 1 else gx.view(x.shape), *gps]
 
@@ -333,6 +360,64 @@ class _Eager(torch.autograd.Function):
 
 
 _Native.forward.__signature__ = inspect.signature(_Native.forward)  # type: ignore[attr-defined]
+
+
+# ------------------------------------------------------------------ fast path
+# A small tensor spends more time in Python than in its kernels: resolving the
+# call, checking the input, building keys, Function.apply. Once a plan exists
+# (the call's kernels are built), an eager call whose parameters are all
+# Python numbers on a dense tensor goes straight to the programs with the
+# least bookkeeping autograd allows. Everything else takes the path above.
+
+_FLOATS = frozenset((torch.float16, torch.bfloat16, torch.float32, torch.float64))
+
+
+class _Fast(torch.autograd.Function):
+    """Forward and backward through a plan's programs; x is the only saved tensor."""
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor, plan: _Plan) -> torch.Tensor:  # type: ignore[override]
+        ctx.save_for_backward(x)
+        ctx.plan = plan
+        return _fast_values(x, plan)
+
+    @staticmethod
+    def backward(ctx: Any, gy: torch.Tensor) -> tuple[Any, ...]:  # type: ignore[override]
+        (x,) = ctx.saved_tensors
+        plan: _Plan = ctx.plan
+        program = plan.backward
+        if program is None or torch.is_grad_enabled() or gy.shape != x.shape:
+            ctx.spec, ctx.scalars = plan.spec, list(plan.numbers)  # what _backward reads
+            return _backward(ctx, gy)[:2]
+        gy = gy.contiguous()  # an expanded upstream gradient (from .sum()) has stride 0
+        if x.dim() == 1:  # a view costs microseconds: only when the programs need one
+            return program(x, gy)[0], None
+        return program(x.view(-1), gy.view(-1))[0].view(x.shape), None
+
+
+def _fast_values(x: torch.Tensor, plan: _Plan) -> torch.Tensor:
+    y = plan.forward(x if x.dim() == 1 else x.view(-1))[0]
+    if y.data_ptr() == x.data_ptr():  # a program may hand back its input unchanged
+        y = y.clone()
+    return y if x.dim() == 1 else y.view(x.shape)
+
+
+def _fast_plan(call: Call, x: Any) -> _Plan | None:
+    """The plan that can serve this call as it is, or None (then the full path runs)."""
+    if torch.compiler.is_compiling() or not _PLANS:  # dynamo traces the full path
+        return None
+    if not (isinstance(x, torch.Tensor) and x.dtype in _FLOATS and x.layout == torch.strided
+            and x.is_contiguous()):
+        return None
+    numbers = tuple(call.params.values())
+    for v in numbers:
+        if v.__class__ is bool:  # equal to 1.0 as a key, refused by the full path
+            return None
+    plan = _PLANS.get((call.spec, x.dtype, x.device, numbers))
+    if (plan is None or _kernels.mode() == "off" or torch._C._are_functorch_transforms_active()
+            or torch.jit.is_tracing()):
+        return None
+    return plan
 
 
 # The bridge is a set of opaque custom ops, so torch.compile and torch.export see
@@ -490,6 +575,12 @@ def _check_param(spec: Spec, name: str, value: Any, x: torch.Tensor) -> torch.Te
 
 
 def _run(call: Call, x: Any) -> torch.Tensor:
+    if call.native:
+        plan = _fast_plan(call, x)
+        if plan is not None:
+            if x.requires_grad and torch.is_grad_enabled():
+                return _Fast.apply(x, plan)  # type: ignore[no-any-return]
+            return _fast_values(x, plan)
     spec = call.spec
     x = _check_input(spec, x)
     params = [_check_param(spec, n, call.params[n], x) for n in spec.param_names]

@@ -44,11 +44,15 @@ BUILTINS: dict[str, Callable[[tf.Tensor], tf.Tensor]] = {
     "softplus": tf.nn.softplus,
     "elu": tf.nn.elu,
     "leaky_relu": lambda t: tf.nn.leaky_relu(t, alpha=0.01),
+    "gelu": lambda t: tf.nn.gelu(t, approximate=False),
+    "sigmoid": tf.math.sigmoid,
+    "tanh": tf.math.tanh,
 }
 BUILTIN_NAMES = {
     "gelu_tanh": "tf.nn.gelu(approximate=True)", "silu": "tf.nn.silu",
     "mish": "keras.activations.mish", "softplus": "tf.nn.softplus", "elu": "tf.nn.elu",
-    "leaky_relu": "tf.nn.leaky_relu(0.01)",
+    "leaky_relu": "tf.nn.leaky_relu(0.01)", "gelu": "tf.nn.gelu(approximate=False)",
+    "sigmoid": "tf.math.sigmoid", "tanh": "tf.math.tanh",
 }
 
 _SIG = [tf.TensorSpec([None], tf.float32), tf.TensorSpec([None], tf.float32)]
@@ -145,12 +149,13 @@ def implementations(name: str, x: tf.Tensor, gy: tf.Tensor, *, compiled: bool, s
             suffix = "" if form == "eager" else f"_{form}"
             acts.append((f"composed{suffix}", f"spec formula, TF autodiff, {label}", "baseline",
                          _wrapped("composed", name, form, _composed(name))))
-    acts.append(("numpy_vectorized", "hand-written NumPy via tf.numpy_function, eager", "baseline",
-                 _wrapped("numpy", name, "eager", _host(baselines.vectorized(name), "np"))))
-    acts.append(("numpy_vectorized_function", "hand-written NumPy via tf.numpy_function, tf.function",
-                 "baseline",
-                 _wrapped("numpy", name, "function", _host(baselines.vectorized(name), "np"))))
-    if seed:
+    if name in baselines.NAMES:
+        acts.append(("numpy_vectorized", "hand-written NumPy via tf.numpy_function, eager", "baseline",
+                     _wrapped("numpy", name, "eager", _host(baselines.vectorized(name), "np"))))
+        acts.append(("numpy_vectorized_function", "hand-written NumPy via tf.numpy_function, tf.function",
+                     "baseline",
+                     _wrapped("numpy", name, "function", _host(baselines.vectorized(name), "np"))))
+    if seed and name in baselines.NAMES:
         acts.append(("seed", "seed recipe: np.vectorize via tf.numpy_function, eager", "baseline",
                      _wrapped("seed", name, "eager", _host(baselines.seed(name), "seed"))))
         acts.append(("seed_function", "seed recipe, tf.function", "baseline",

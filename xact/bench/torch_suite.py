@@ -38,10 +38,14 @@ BUILTINS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "softplus": F.softplus,
     "elu": F.elu,
     "leaky_relu": lambda t: F.leaky_relu(t, negative_slope=0.01),
+    "gelu": F.gelu,
+    "sigmoid": torch.sigmoid,
+    "tanh": torch.tanh,
 }
 BUILTIN_NAMES = {
     "gelu_tanh": "F.gelu(approximate='tanh')", "silu": "F.silu", "mish": "F.mish",
     "softplus": "F.softplus", "elu": "F.elu", "leaky_relu": "F.leaky_relu(0.01)",
+    "gelu": "F.gelu", "sigmoid": "torch.sigmoid", "tanh": "torch.tanh",
 }
 
 # Compiled callables are reused across sizes (dynamic shapes: one compilation).
@@ -126,9 +130,10 @@ def implementations(
     if compiled and name not in BUILTINS:  # the stand-in for the missing compiled built-in
         acts.append(("composed_compiled", "spec formula, autograd, torch.compile", "baseline",
                      _compiled("composed", name, _composed(name))))
-    acts.append(("numpy_vectorized", "hand-written NumPy in autograd.Function", "baseline",
-                 _host(baselines.vectorized(name))))
-    if seed:
+    if name in baselines.NAMES:
+        acts.append(("numpy_vectorized", "hand-written NumPy in autograd.Function", "baseline",
+                     _host(baselines.vectorized(name))))
+    if seed and name in baselines.NAMES:
         acts.append(("seed", "seed recipe: np.vectorize in autograd.Function", "baseline",
                      _host(baselines.seed(name))))
     impls = [Impl(k, label, _step(act, x, gy), kind) for k, label, kind, act in acts]
