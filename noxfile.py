@@ -17,7 +17,13 @@ nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = False
 
 CONSTRAINTS = ("-c", "constraints.txt")
-FRAMEWORKS = {"torch+tf": ("torch", "tensorflow-cpu"), "torch": ("torch",), "tf": ("tensorflow-cpu",)}
+FRAMEWORKS = {
+    "torch+tf+jax": ("torch", "tensorflow-cpu", "jax[cpu]"),
+    "torch": ("torch",),
+    "tf": ("tensorflow-cpu",),
+    "jax": ("jax[cpu]",),
+}
+ALL_FRAMEWORKS = "torch+tf+jax"
 QUIET_TF = {"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore::DeprecationWarning"}
 
 
@@ -28,7 +34,7 @@ def _install(session: nox.Session, extras: str, frameworks: tuple[str, ...]) -> 
 @nox.session
 @nox.parametrize("frameworks", list(FRAMEWORKS), ids=list(FRAMEWORKS))
 def tests(session: nox.Session, frameworks: str) -> None:
-    """Run the test suite with both frameworks, only torch, and only tensorflow."""
+    """Run the test suite with every framework, then with only torch, only tensorflow, only jax."""
     _install(session, "test", FRAMEWORKS[frameworks])
     # Exit 5 (no tests collected, e.g. a posargs filter matching nothing) is not a
     # failure of the code; pytest's own summary line says "no tests ran".
@@ -46,7 +52,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(default=False)
 def typecheck(session: nox.Session) -> None:
     """Type-check the package with mypy (settings in pyproject.toml)."""
-    _install(session, "test", FRAMEWORKS["torch+tf"])
+    _install(session, "test", FRAMEWORKS[ALL_FRAMEWORKS])
     session.install(*CONSTRAINTS, "mypy")
     session.run("mypy", "xact", *session.posargs)
 
@@ -54,8 +60,8 @@ def typecheck(session: nox.Session) -> None:
 @nox.session(default=False)
 def conformance(session: nox.Session) -> None:
     """Conformance over the catalogue, then the built-in parity record; writes conformance/report/.
-    Narrow with posargs: names, --framework torch|tf, --dtype float32, --mode native|numpy."""
-    _install(session, "conformance", FRAMEWORKS["torch+tf"])
+    Narrow with posargs: names, --framework torch|tf|jax, --dtype float32, --mode native|numpy."""
+    _install(session, "conformance", FRAMEWORKS[ALL_FRAMEWORKS])
     session.install(*CONSTRAINTS, "onnx")  # the parity record's ONNX oracle
     out = os.environ.get("XACT_REPORT_DIR", "conformance/report")
     # The parity record is written even when conformance fails; the session fails after.
@@ -72,5 +78,5 @@ def conformance(session: nox.Session) -> None:
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
     """Time native, bridge and built-in forward+backward; writes bench-out/ (posargs: xact bench options)."""
-    _install(session, "conformance", FRAMEWORKS["torch+tf"])
+    _install(session, "conformance", FRAMEWORKS["torch"] + FRAMEWORKS["tf"])
     session.run("python", "-m", "xact", "bench", "--out", "bench-out", *session.posargs, env=QUIET_TF)

@@ -1,7 +1,7 @@
 """The conformance suite over the catalogue: what ``nox -s conformance`` runs.
 
     python conformance/run.py --out conformance/report [NAME ...]
-        [--framework torch|tf] [--dtype float16|bfloat16|float32|float64]
+        [--framework torch|tf|jax] [--dtype float16|bfloat16|float32|float64]
         [--mode native|numpy] [--torch-path fused|plain|both]
 
 Every name (default: the whole catalogue) goes through :func:`xact.testing.check`:
@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("names", nargs="*", help="activations (default: all); module:attr works too")
     parser.add_argument("--out", default="conformance/report", help="report folder")
-    parser.add_argument("--framework", action="append", choices=["torch", "tf"])
+    parser.add_argument("--framework", action="append", choices=["torch", "tf", "jax"])
     parser.add_argument("--dtype", action="append", choices=["float16", "bfloat16", "float32", "float64"])
     parser.add_argument("--mode", action="append", choices=["native", "numpy"])
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")

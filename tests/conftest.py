@@ -25,6 +25,7 @@ os.environ.setdefault("XACT_FUSE", "off")
 
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 HAS_TF = importlib.util.find_spec("tensorflow") is not None
+HAS_JAX = importlib.util.find_spec("jax") is not None
 
 FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
 MODES = ("native", "numpy")

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import HAS_TF, HAS_TORCH
+from conftest import HAS_JAX, HAS_TF, HAS_TORCH
 
 
 def _modules_after(code: str) -> set[str]:
@@ -22,6 +22,7 @@ def test_import_xact_imports_no_framework():
     assert "torch" not in mods
     assert "tensorflow" not in mods
     assert "keras" not in mods
+    assert "jax" not in mods
 
 
 @pytest.mark.skipif(not HAS_TORCH, reason="torch not installed")
@@ -34,6 +35,14 @@ def test_torch_adapter_does_not_import_tensorflow():
 def test_tf_adapter_does_not_import_torch():
     mods = _modules_after("import tensorflow as tf, xact.tf as xtf; xtf.gelu(tf.ones(2))")
     assert "torch" not in mods
+
+
+@pytest.mark.skipif(not HAS_JAX, reason="jax not installed")
+def test_jax_adapter_imports_neither_torch_nor_tensorflow():
+    mods = _modules_after("import jax, xact.jax as xj; xj.gelu(jax.numpy.ones(2))")
+    assert "torch" not in mods
+    assert "tensorflow" not in mods
+    assert "keras" not in mods
 
 
 def test_cli_list_runs_without_frameworks_imported():

@@ -21,7 +21,7 @@ from xact.testing.engine import Report
 FRAMEWORKS = [
     pytest.param(f, id=f, marks=pytest.mark.skipif(
         importlib.util.find_spec(mod) is None, reason=f"{mod} not installed"))
-    for f, mod in (("torch", "torch"), ("tf", "tensorflow"))
+    for f, mod in (("torch", "torch"), ("tf", "tensorflow"), ("jax", "jax"))
 ]
 
 
@@ -106,7 +106,7 @@ def test_forward_overflow_in_float32_fails_naming_overflow(define, framework: st
     assert bad, report.diff()
     assert "overflows to inf where the reference is finite" in bad[0].message
     assert bad[0].worst_x > 88.0  # exp(x) overflows float32 beyond ~88.7
-    assert "xt.apply" in bad[0].repro or "xtf.apply" in bad[0].repro
+    assert any(f"{m}.apply" in bad[0].repro for m in ("xt", "xtf", "xj"))
     assert not _failed(report, "derivative")  # the formulas are right; only float32 breaks
 
 

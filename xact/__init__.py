@@ -50,7 +50,8 @@ __all__ = [
 ]
 
 _LAZY_SUBMODULES = frozenset(
-    {"numpy", "torch", "tf", "testing", "catalogue", "ops", "port", "parity", "bench", "signal"}
+    {"numpy", "torch", "tf", "jax", "keras", "testing", "catalogue", "ops", "port", "parity", "bench",
+     "signal"}
 )
 # Functions of a lazy submodule offered at the top level (xact.gain, xact.diagnose).
 _LAZY_FUNCTIONS = {"gain": "signal", "diagnose": "signal", "Diagnosis": "signal"}

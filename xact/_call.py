@@ -8,8 +8,12 @@ every framework, so they are written once here and the adapters stay thin.
 from __future__ import annotations
 
 import functools
+import importlib
+import math
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from numbers import Real
 from typing import Any, Literal
 
 from xact.errors import ModeError, ParameterError, SpecError, UnknownActivationError
@@ -53,6 +57,32 @@ def resolve(activation: str | Spec, mode: str, params: Mapping[str, Any]) -> Cal
     return Call(spec=spec, native=native, params=values)
 
 
+def number(spec: Spec, name: str, value: Any) -> float:
+    """A scalar parameter value as a float, or a ``ParameterError`` saying why not.
+
+    The one rule for scalar parameters, whatever they come from: a direct call,
+    a layer's constructor or a saved Keras config. Strings ("2.0"), booleans
+    and NaN (which would make every output NaN) are refused, not converted.
+    """
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise ParameterError(
+            f"{spec.name!r}: parameter {name!r} must be a number, got "
+            f"{type(value).__name__} {value!r}"
+        )
+    try:
+        v = float(value)
+    except OverflowError:
+        raise ParameterError(
+            f"{spec.name!r}: parameter {name!r} = {value!r} is too large for a float"
+        ) from None
+    if math.isnan(v):
+        raise ParameterError(
+            f"{spec.name!r}: parameter {name!r} is NaN, which makes every output NaN; "
+            "pass a number"
+        )
+    return v
+
+
 def call_fn(spec: Spec, x: Any, params: Mapping[str, Any], xp: Any | None) -> Any:
     """``spec.fn(x, **params)``, passing ``xp`` when the spec takes it."""
     if spec.takes_xp:
@@ -90,24 +120,81 @@ def _doc(spec: Spec) -> str:
     return f"{spec.doc}\n\n{line}" if line else spec.doc
 
 
+class Named:
+    """One activation as an adapter attribute (``xact.tf.leaky_relu``): a callable.
+
+    Calling it calls the adapter's ``apply``. It is also what Keras saves when
+    it is passed as ``activation=`` to a Keras layer: ``get_config`` gives the
+    name, the mode and every parameter value (names and numbers only), and the
+    config reloads as the ``xact.keras`` twin, which runs on whichever Keras
+    backend loads it. Without this, Keras would save a plain function by its
+    ``__name__`` ('leaky_relu') and reload its own function of that name.
+    """
+
+    def __init__(
+        self, module: str, apply: Callable[..., Any], activation: str,
+        mode: str = "auto", params: Mapping[str, float] | None = None,
+    ) -> None:
+        call = resolve(activation, mode, params or {})
+        self.module = module
+        self.activation = activation
+        self.mode = mode
+        self.params = {n: number(call.spec, n, v) for n, v in (params or {}).items()}
+        self._apply = apply
+        self.__name__ = self.__qualname__ = activation
+        self.__doc__ = _doc(call.spec)
+
+    def __call__(self, x: Any, /, *, mode: str | None = None, **params: Any) -> Any:
+        return self._apply(
+            self.activation, x, mode=self.mode if mode is None else mode, **{**self.params, **params}
+        )
+
+    def with_params(self, *, mode: str | None = None, **params: Any) -> Named:
+        """The same activation with these parameter values (and mode) fixed.
+
+        Example: ``keras.layers.Dense(8, activation=xk.leaky_relu.with_params(negative_slope=0.1))``.
+        """
+        return Named(
+            self.module, self._apply, self.activation,
+            self.mode if mode is None else mode, {**self.params, **params},
+        )
+
+    def __repr__(self) -> str:
+        args = [f"mode={self.mode!r}"] if self.mode != "auto" else []
+        args += [f"{k}={v!r}" for k, v in self.params.items()]
+        bound = f".with_params({', '.join(args)})" if args else ""
+        return f"{self.module}.{self.activation}{bound}"
+
+    # Keras serialisation protocol (keras.saving.serialize_keras_object); no Keras import here.
+    def get_config(self) -> dict[str, Any]:
+        if "keras" in sys.modules:  # registers this class with Keras under "xact>activation"
+            importlib.import_module("xact.keras")
+        call = resolve(self.activation, self.mode, self.params)
+        return {
+            "activation": call.spec.name,
+            "mode": self.mode,
+            "params": {n: float(v) for n, v in call.params.items()},
+        }
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Any:
+        keras_adapter = importlib.import_module("xact.keras")
+        return keras_adapter._activation_from_config(config)
+
+
 def named_attributes(
     module: str, apply: Callable[..., Any], public: Sequence[str]
 ) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
     """``__getattr__`` and ``__dir__`` for an adapter module (PEP 562).
 
-    Every registered name or alias becomes an attribute that calls ``apply``
-    with that name; names are looked up at access time, so specs defined
-    after the import are attributes too.
+    Every registered name or alias becomes an attribute (a :class:`Named`)
+    that calls ``apply`` with that name; names are looked up at access time,
+    so specs defined after the import are attributes too.
     """
 
     @functools.cache
-    def named(name: str) -> Callable[..., Any]:
-        def activation(x: Any, /, *, mode: str = "auto", **params: Any) -> Any:
-            return apply(name, x, mode=mode, **params)
-
-        activation.__name__ = activation.__qualname__ = name
-        activation.__doc__ = _doc(get(name))
-        return activation
+    def named(name: str) -> Named:
+        return Named(module, apply, name)
 
     def __getattr__(name: str) -> Callable[..., Any]:
         if name.startswith("_"):

@@ -48,7 +48,8 @@ def _cmd_list(args: argparse.Namespace) -> int:
         )
     print(f"\n{len(specs)} activations; frameworks installed: "
           f"torch={'yes' if _installed('torch') else 'no'}, "
-          f"tensorflow={'yes' if _installed('tensorflow') else 'no'}")
+          f"tensorflow={'yes' if _installed('tensorflow') else 'no'}, "
+          f"jax={'yes' if _installed('jax') else 'no'}")
     return 0
 
 
@@ -127,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="registered names, or module:attr of a Spec / of fn with a grad attribute; "
         "default: the whole catalogue",
     )
-    p_check.add_argument("--framework", action="append", choices=["torch", "tf"],
+    p_check.add_argument("--framework", action="append", choices=["torch", "tf", "jax"],
                          help="limit to a framework (repeatable)")
     p_check.add_argument("--dtype", action="append",
                          choices=["float16", "bfloat16", "float32", "float64"],

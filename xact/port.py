@@ -2,8 +2,8 @@
 
 ``port("torch.nn.LeakyReLU(0.2)")`` reads the call as written in a model,
 fills in the built-in's own defaults, and answers with the xact spec and its
-exact parameters, the xact calls for torch and TF/Keras, and the built-in
-calls of the other framework with every argument explicit, each with a
+exact parameters, the xact calls for torch, TF/Keras and JAX, and the built-in
+calls of the other frameworks with every argument explicit, each with a
 warning where that framework's default would silently compute something
 else. ``xact port "torch.nn.LeakyReLU()"`` prints the same.
 
@@ -108,6 +108,7 @@ class PortResult:
     params: dict[str, float]
     xact_torch: str
     xact_tf: str
+    xact_jax: str = ""
     equivalents: list[Equivalent] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -124,6 +125,8 @@ class PortResult:
         if self.alternatives:
             lines.append(f"  (also the same function: {', '.join(self.alternatives)})")
         lines += [f"  xact      : {self.xact_torch}", f"              {self.xact_tf}"]
+        if self.xact_jax:
+            lines.append(f"              {self.xact_jax}")
         for w in self.warnings:
             lines.append(f"  ! {w}")
         for n in self.notes:
@@ -420,7 +423,13 @@ def _candidates(b: Builtin, sig: Signature, effective: Mapping[str, Any]) -> tup
 
 
 def _targets(framework: str) -> tuple[str, ...]:
-    return ("tf", "keras") if framework == "torch" else ("torch",) if framework in ("tf", "keras") else ("torch", "keras", "tf")
+    if framework == "torch":
+        return ("tf", "keras", "jax")
+    if framework in ("tf", "keras"):
+        return ("torch", "jax")
+    if framework == "jax":
+        return ("torch", "keras", "tf")
+    return ("torch", "keras", "tf", "jax")
 
 
 def _equivalents(source: Builtin, cand: _Candidate, parity: Mapping[str, Any] | None) -> list[Equivalent]:
@@ -551,6 +560,7 @@ def port(call: str, *, parity: str | Path | None = None) -> PortResult:
         defaulted=[d for d in defaulted if d in effective], spec=spec.name, params=dict(params),
         xact_torch=f'xact.torch.apply("{spec.name}", x{kw})  or  xact.torch.Activation("{spec.name}"{kw})',
         xact_tf=f'xact.tf.apply("{spec.name}", x{kw})  or  xact.tf.Activation("{spec.name}"{kw})',
+        xact_jax=f'xact.jax.apply("{spec.name}", x{kw})  or  xact.jax.{spec.name}(x{kw})',
         alternatives=[_spec_text(c.spec.name, c.params) for c in cands[1:]],
     )
     if not sig.known:

@@ -31,14 +31,15 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from xact import keras as _keras
 from xact import kernels as _kernels
-from xact._call import Call, call_fn, call_grad, named_attributes, resolve
+from xact._call import Call, call_fn, call_grad, named_attributes, number, resolve
 from xact._dtypes import require_float
 from xact.errors import ModeError, ParameterError, SpecError, XactTypeError
 from xact.kernels import tf as _tf_kernels
 from xact.ops.numpy import namespace as numpy_namespace
 from xact.ops.tf import namespace as tf_namespace
-from xact.spec import Spec, get
+from xact.spec import Spec
 
 __all__ = ["Activation", "apply"]
 
@@ -270,7 +271,7 @@ def _check_input(spec: Spec, x: Any) -> tf.Tensor:
 
 def _check_param(spec: Spec, name: str, value: Any, x: tf.Tensor) -> tf.Tensor | float:
     if isinstance(value, Real) and not isinstance(value, bool):
-        return float(value)
+        return number(spec, name, value)
     if isinstance(value, (np.ndarray, np.generic, list)):
         value = tf.constant(value, dtype=_compute(x.dtype))
     try:
@@ -329,8 +330,12 @@ def apply(activation: str | Spec, x: Any, /, *, mode: str = "auto", **params: An
 
 
 @keras.saving.register_keras_serializable(package="xact")
-class Activation(keras.layers.Layer):
+class Activation(_keras.Activation):
     """An xact activation as a Keras 3 layer (TensorFlow backend).
+
+    The :class:`xact.keras.Activation` layer, kept under this name (and its
+    registered name ``xact>Activation``) for TF users and files saved with it;
+    on another Keras backend it refuses and points to ``xact.keras.Activation``.
 
     Args:
         activation: a registered name or alias.
@@ -352,52 +357,27 @@ class Activation(keras.layers.Layer):
         -0.10000000149011612
     """
 
-    def __init__(
-        self,
-        activation: str,
-        *,
-        mode: str = "auto",
-        trainable: bool = False,
-        param_shape: Sequence[int] = (),
-        params: dict[str, float] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        spec = get(activation)
-        given = dict(params or {})
-        given.update({k: kwargs.pop(k) for k in list(kwargs) if k in spec.params})
-        super().__init__(trainable=trainable, **kwargs)
-        call = resolve(spec, mode, given)
-        self.activation = spec.name
-        self.mode = mode
-        self.param_shape = tuple(param_shape)
-        self.values = {n: float(v) for n, v in call.params.items()}
-        self._weights_by_name: dict[str, Any] = {}
-        if trainable:
-            for n, v in self.values.items():
-                self._weights_by_name[n] = self.add_weight(
-                    name=n, shape=self.param_shape,
-                    initializer=keras.initializers.Constant(v), trainable=True,
-                )
-        self.built = True
+    def __init__(self, activation: str, **kwargs: Any) -> None:
+        backend = keras.backend.backend()
+        if backend != "tensorflow":
+            raise ModeError(
+                f"xact.tf.Activation is the TensorFlow-backend layer, but Keras runs on "
+                f"{backend!r}. Use xact.keras.Activation({activation!r}, ...), the same layer "
+                "for the tensorflow, torch and jax backends."
+            )
+        super().__init__(activation, **kwargs)
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> _keras.Activation:
+        if keras.backend.backend() != "tensorflow":  # a file saved on TF, loaded on another backend
+            return _keras.Activation.from_config(config)
+        return super().from_config(config)
 
     def call(self, inputs: Any) -> tf.Tensor:
         params: dict[str, Any] = dict(self.values)
         for n, w in self._weights_by_name.items():
             params[n] = tf.convert_to_tensor(w)
         return _run(resolve(self.activation, self.mode, params), inputs)
-
-    def compute_output_shape(self, input_shape: Any) -> Any:
-        return input_shape
-
-    def get_config(self) -> dict[str, Any]:
-        config: dict[str, Any] = super().get_config()
-        config.update(
-            activation=self.activation,
-            mode=self.mode,
-            param_shape=list(self.param_shape),
-            params=dict(self.values),
-        )
-        return config
 
 
 __getattr__, __dir__ = named_attributes("xact.tf", apply, __all__)

@@ -32,7 +32,7 @@ import numpy as np
 import torch
 
 from xact import kernels as _kernels
-from xact._call import Call, call_fn, call_grad, named_attributes, resolve
+from xact._call import Call, call_fn, call_grad, named_attributes, number, resolve
 from xact._dtypes import require_float
 from xact.errors import ModeError, ParameterError, SpecError, XactTypeError
 from xact.kernels import torch as _torch_kernels
@@ -567,7 +567,7 @@ def _check_param(spec: Spec, name: str, value: Any, x: torch.Tensor) -> torch.Te
             )
         return value
     if isinstance(value, Real) and not isinstance(value, bool):
-        return float(value)
+        return number(spec, name, value)
     raise ParameterError(
         f"{spec.name!r}: parameter {name!r} must be a number or a floating torch.Tensor, "
         f"got {type(value).__name__}"
@@ -658,6 +658,7 @@ class Activation(torch.nn.Module):
         self.param_shape = tuple(param_shape)
         self._fixed: dict[str, float] = {}
         for n, v in call.params.items():
+            v = number(call.spec, n, v)
             if trainable:
                 self.register_parameter(
                     n, torch.nn.Parameter(torch.full(self.param_shape, float(v)))

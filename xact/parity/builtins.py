@@ -110,6 +110,8 @@ EXTRAS: tuple[Extra, ...] = (
     Extra("torch", "torch.nn.functional.tanh", (("tanh", {}),)),
     Extra("torch", "torch.special.expit", (("sigmoid", {}),)),
     Extra("tf", "tf.math.softplus", (("softplus", {}),)),
+    Extra("jax", "jax.nn.swish", (("silu", {}),)),
+    Extra("jax", "jax.nn.hard_swish", (("hard_silu", {}),)),
     # Porting only: a general built-in that computes a different spec with other arguments.
     Extra("keras", "keras.layers.ReLU", (("leaky_relu", {"negative_slope": 0.01}),), parity=False),
     Extra("keras", "keras.activations.relu", (("leaky_relu", {"negative_slope": 0.01}),

@@ -5,7 +5,8 @@ Every runner has the same shape: ``make(call, kwargs)`` returns a function
 holding values of ``dtype`` (``"float32"`` or ``"float64"``). Module and
 layer forms are instantiated with the kwargs (torch modules in ``eval()``,
 so RReLU is deterministic); functions get the input tensor first. The
-gradient is d(sum y)/dx from the framework's own autograd. ONNX defines no
+gradient is d(sum y)/dx from the framework's own autograd (``jax.vjp`` for JAX,
+with its global 64-bit flag switched on for the call and restored). ONNX defines no
 gradient: its runner builds a one-node model and evaluates the forward with
 ``onnx.reference.ReferenceEvaluator``, an implementation independent of the
 frameworks.
@@ -137,8 +138,27 @@ def _onnx(call: str, kwargs: Mapping[str, Any]) -> Run:
     return run
 
 
+def _jax(call: str, kwargs: Mapping[str, Any]) -> Run:
+    """jax.nn / jax.numpy functions, called eagerly as written in a model; gradient by jax.vjp."""
+    import jax
+    import jax.numpy as jnp
+
+    from xact.testing.frameworks import _jax_x64
+
+    obj = resolve(call)
+
+    def run(x: np.ndarray, dtype: str) -> tuple[np.ndarray, np.ndarray | None]:
+        with _jax_x64():  # float64 needs JAX's global 64-bit flag; restored after
+            v = jnp.asarray(x, dtype=dtype)
+            y, vjp = jax.vjp(lambda t: obj(t, **dict(kwargs)), v)
+            (g,) = vjp(jnp.ones_like(y))
+            return np.asarray(y, dtype=np.float64), np.asarray(g, dtype=np.float64)
+
+    return run
+
+
 _RUNNERS: dict[str, Callable[[str, Mapping[str, Any]], Run]] = {
-    "torch": _torch, "tf": _tf_like, "keras": _keras, "onnx": _onnx,
+    "torch": _torch, "tf": _tf_like, "keras": _keras, "onnx": _onnx, "jax": _jax,
 }
 
 

@@ -531,13 +531,15 @@ def _subnormal(dtype: str, x: np.ndarray) -> np.ndarray:
 
 def _pair_checks(plan: _SpecPlan, report: Report, runs: dict[tuple[str, str, str], _Run],
                  frameworks: Sequence[str], modes: Sequence[str]) -> None:
-    """torch vs TF (same mode, dtype) and native vs bridge (same framework, dtype)."""
+    """Framework pairs (torch~tf, torch~jax, tf~jax; same mode, dtype) and native vs bridge."""
     spec, ps = plan.spec, plan.params
     pre = _preamble(spec)
     pairs: list[tuple[str, tuple[str, str, str], tuple[str, str, str]]] = []
     for d in plan.dtypes:
-        if "torch" in frameworks and "tf" in frameworks:
-            pairs += [("cross", ("torch", m, d), ("tf", m, d)) for m in modes]
+        ordered = [f for f in fw.FRAMEWORKS if f in frameworks]  # torch~tf, never tf~torch
+        for i, f1 in enumerate(ordered):
+            for f2 in ordered[i + 1:]:
+                pairs += [("cross", (f1, m, d), (f2, m, d)) for m in modes]
         if "native" in modes and "numpy" in modes:
             pairs += [("bridge", (f, "native", d), (f, "numpy", d)) for f in frameworks]
     for kind, a, b in pairs:
@@ -549,7 +551,7 @@ def _pair_checks(plan: _SpecPlan, report: Report, runs: dict[tuple[str, str, str
         for q in oracles.quantities(spec):
             qd = fw.param_dtype(d) if q.startswith("param_gradient") else d
             tol, override = lookup(spec, qd, f"{kind}:{q}")
-            fwname = "torch~tf" if kind == "cross" else a[0]
+            fwname = f"{a[0]}~{b[0]}" if kind == "cross" else a[0]
             mode = a[1] if kind == "cross" else "native~numpy"
 
             def rp(x: float, a: tuple[str, str, str] = a, b: tuple[str, str, str] = b, q: str = q) -> str:
@@ -672,6 +674,18 @@ def _run_shaped(framework: str, spec: Spec, x: np.ndarray, dtype: str, mode: str
         (g,) = torch.autograd.grad(y, [t], grad_outputs=u)
         return (y.detach().double().numpy(), g.double().numpy(), str(y.dtype).removeprefix("torch."),
                 tuple(y.shape))
+    if framework == "jax":
+        import jax
+        import jax.numpy as jnp
+
+        import xact.jax as xj
+
+        with fw._jax_x64():
+            t = jnp.asarray(np.array(x, dtype=np.float64)).astype(dtype)
+            y, vjp = jax.vjp(lambda v: xj.apply(spec, v, mode=mode, **ps), t)
+            (g,) = vjp(jnp.asarray(np.array(up, dtype=np.float64)).astype(y.dtype))
+            return (np.asarray(y.astype(jnp.float64)), np.asarray(g.astype(jnp.float64)), y.dtype.name,
+                    tuple(y.shape))
     import tensorflow as tf
 
     import xact.tf as xtf
@@ -782,7 +796,7 @@ def check(
     Args:
         target: a registered name or alias, a :class:`xact.Spec`, an iterable
             of those, or None for every registered spec.
-        frameworks: subset of ``("torch", "tf")``; default: both. One that is
+        frameworks: subset of ``("torch", "tf", "jax")``; default: all. One that is
             not installed is skipped with a note (not a failure).
         dtypes: subset of float16, bfloat16, float32, float64; default: all.
         modes: subset of ``("native", "numpy")``; default: both (native only

@@ -5,8 +5,8 @@ mirror each other): inputs are float64 arrays holding values of the target
 dtype, outputs are ``{"value": ..., "gradient": ..., "param_gradient:p": ...}``
 as float64 arrays holding values of that dtype. Gradients come from the
 framework's autograd with an upstream gradient of ones (``torch.autograd.grad``
-/ ``tf.GradientTape``), so what is measured is what a user's backward pass
-sees. Parameter gradients come from a second call with each parameter given
+/ ``tf.GradientTape`` / ``jax.vjp`` under ``jax.jit``), so what is measured is
+what a user's backward pass sees. Parameter gradients come from a second call with each parameter given
 as a tensor of the input's shape (float32 for half inputs, as a trainable
 layer holds them), so each element's partial is observed separately.
 
@@ -16,8 +16,9 @@ it can be, without importing it.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -26,8 +27,8 @@ from xact.spec import Spec
 
 __all__ = ["FRAMEWORKS", "available", "param_dtype", "repro", "run"]
 
-FRAMEWORKS: tuple[str, ...] = ("torch", "tf")
-_MODULE = {"torch": "torch", "tf": "tensorflow"}
+FRAMEWORKS: tuple[str, ...] = ("torch", "tf", "jax")
+_MODULE = {"torch": "torch", "tf": "tensorflow", "jax": "jax"}
 
 
 def available(framework: str) -> str:
@@ -107,6 +108,49 @@ def _run_tf(spec: Spec, x: np.ndarray, dtype: str, mode: str, params: Mapping[st
     return out
 
 
+@contextlib.contextmanager
+def _jax_x64() -> Iterator[None]:
+    """JAX's global 64-bit flag on for one run (float64, and the bridge's host thread), then back."""
+    import jax
+
+    before = jax.config.jax_enable_x64  # type: ignore[attr-defined]
+    jax.config.update("jax_enable_x64", True)
+    try:
+        yield
+    finally:
+        jax.config.update("jax_enable_x64", before)
+
+
+def _run_jax(spec: Spec, x: np.ndarray, dtype: str, mode: str, params: Mapping[str, float], tensor_params: bool) -> dict[str, np.ndarray]:
+    import jax
+    import jax.numpy as jnp
+
+    import xact.jax as xj
+
+    with _jax_x64():
+        x_in = jnp.asarray(np.ascontiguousarray(x, dtype=np.float64)).astype(dtype)
+        arrays: dict[str, Any] = {}
+        if tensor_params:
+            pdt = _half_param_dtype(dtype)
+            arrays = {n: jnp.full(x_in.shape, float(v), dtype=pdt) for n, v in params.items()}
+        numbers = {n: v for n, v in params.items() if n not in arrays}
+
+        def value_and_grads(v: Any, ps: dict[str, Any]) -> Any:
+            y, vjp = jax.vjp(lambda v, ps: xj.apply(spec, v, mode=mode, **numbers, **ps), v, ps)
+            return (y, *vjp(jnp.ones_like(y)))
+
+        y, gx, gps = jax.jit(value_and_grads)(x_in, arrays)
+        if y.dtype != jnp.dtype(dtype):
+            raise TypeError(f"jax returned {y.dtype} for {dtype} input")
+        out = {"value": np.asarray(y.astype(jnp.float64)), "gradient": np.asarray(gx.astype(jnp.float64))}
+        for n, g in gps.items():
+            out[f"param_gradient:{n}"] = np.asarray(g.astype(jnp.float64))
+    return out
+
+
+_RUNNERS = {"torch": _run_torch, "tf": _run_tf, "jax": _run_jax}
+
+
 def run(
     framework: str,
     spec: Spec,
@@ -118,8 +162,7 @@ def run(
     tensor_params: bool = False,
 ) -> dict[str, np.ndarray]:
     """Values and gradients of ``spec`` at ``x`` in ``framework``, as float64 arrays."""
-    fn = _run_torch if framework == "torch" else _run_tf
-    return fn(spec, x, dtype, mode, params, tensor_params)
+    return _RUNNERS[framework](spec, x, dtype, mode, params, tensor_params)
 
 
 def repro(framework: str, spec_name: str, x: float, dtype: str, mode: str, params: Mapping[str, float],
@@ -146,6 +189,8 @@ def repro(framework: str, spec_name: str, x: float, dtype: str, mode: str, param
             lines.append("y.backward(torch.ones_like(y))")
             lines.append(f"print({pname if pname else 'x'}.grad.item())")
         return "\n".join(lines)
+    if framework == "jax":
+        return _repro_jax(spec_name, lit, dtype, mode, params, quantity, pname, preamble)
     pdt = _half_param_dtype(dtype)
     lines = [preamble + "import tensorflow as tf, xact.tf as xtf",
              f"x = tf.cast(tf.constant([{lit}], dtype=tf.float64), tf.{dtype})"]
@@ -165,6 +210,29 @@ def repro(framework: str, spec_name: str, x: float, dtype: str, mode: str, param
         lines.append("print(float(y[0]))")
     else:
         lines.append(f"print(float(tape.gradient(y, {src})[0]))")
+    return "\n".join(lines)
+
+
+def _repro_jax(spec_name: str, lit: str, dtype: str, mode: str, params: Mapping[str, float],
+               quantity: str, pname: str | None, preamble: str) -> str:
+    pdt = _half_param_dtype(dtype)
+    lines = [preamble + "import jax, jax.numpy as jnp, xact.jax as xj",
+             'jax.config.update("jax_enable_x64", True)',
+             f"x = jnp.array([{lit}], dtype=jnp.float64).astype(jnp.{dtype})"]
+    kw = []
+    for n, v in params.items():
+        if n == pname:
+            lines.append(f"{n} = jnp.array([{v!r}], dtype=jnp.{pdt})")
+            kw.append(f"{n}={n}")
+        else:
+            kw.append(f"{n}={v!r}")
+    src = pname if pname else "x"
+    args = ", ".join([repr(spec_name), "x", f"mode={mode!r}", *kw])
+    lines.append(f"f = lambda {src}: xj.apply({args})")
+    if quantity == "value":
+        lines.append(f"print(float(jax.jit(f)({src})[0]))")
+    else:
+        lines.append(f"print(float(jax.jit(jax.grad(lambda v: f(v).sum()))({src})[0]))")
     return "\n".join(lines)
 
 

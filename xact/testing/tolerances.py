@@ -189,6 +189,26 @@ KNOWN_FAILURES: list[KnownFailure] = [
                      framework="torch~tf", dtype=d, strict=False)
         for d in ("float32", "float64", "bfloat16")
     ],
+    # XLA's CPU runtime flushes subnormals too (jax eager and jit alike, measured:
+    # leaky_relu'(1e-45) = slope; --xla_cpu_ftz=false does not change it).
+    *[
+        KnownFailure("*", "subnormal", "XLA (jax) on CPU flushes subnormal inputs to zero (DAZ)",
+                     framework=f, dtype=d, strict=False)
+        for f in ("jax", "torch~jax")
+        for d in ("float32", "float64", "bfloat16")
+    ],
+    # XLA's CPU compiler contracts a*b - c into fused multiply-adds inside jit,
+    # which breaks the double-word blocks (xact/catalogue/_blocks.py: Dekker's
+    # split in two_prod): gelu_tanh's negative tail (|x| > ~9) measured 125 ULP
+    # off in float32 and float64, hard_sigmoid_onnx's kink at x = -2.5 moves.
+    # No XLA flag turns the contraction off; torch and TF eager are unaffected.
+    *[
+        KnownFailure(n, c, "XLA CPU contracts the double-word products into FMAs under jit",
+                     framework=f, strict=False)
+        for n in ("gelu_tanh", "hard_sigmoid_onnx")
+        for c, f in (("accuracy", "jax"), ("kink", "jax"), ("bridge", "jax"),
+                     ("cross", "torch~jax"), ("cross", "tf~jax"))
+    ],
 ]
 
 
