@@ -356,3 +356,23 @@ def test_warmup_builds_the_kernels_and_says_so(capsys):
     out = capsys.readouterr().out
     assert "relu" in out and "ready" in out
     assert any(k[0].name == "relu" and k[1] == "forward" and k[2] == "float64" for k in CACHE._ready)
+
+
+@torch_only
+def test_torch_kernels_keep_expm1_atanh_asinh_accurate_near_zero(fused):
+    """Inductor's vector code writes expm1 as exp(x) - 1 (0 for celu(-2.97e-8) in float32); xact's kernels do not."""
+    import torch
+
+    import xact
+    import xact.torch as xt
+    from xact.kernels.torch import CACHE
+
+    xact.define("kernels_near_zero_user", fn=lambda x, xp=np: xp.arctanh(0.5 * x) + xp.arcsinh(x) + xp.expm1(x),
+                grad=lambda x, xp=np: 0.5 / (1 - 0.25 * x * x) + 1 / xp.sqrt(1 + x * x) + xp.exp(x), replace=True)
+    x64 = np.array([-2.97e-8, -1e-10, 3e-9, 1e-30, -0.25, 0.4] * 4)
+    x = torch.tensor(x64, dtype=torch.float32)
+    ref = np.arctanh(0.5 * x64) + np.arcsinh(x64) + np.expm1(x64)  # NumPy float64 of the same formula
+    got = xt.kernels_near_zero_user(x)
+    assert not CACHE.failures() and any(k[0].name == "kernels_near_zero_user" for k in CACHE._ready)
+    _close(got, ref.astype(np.float32), "float32", ulps=4)
+    torch.testing.assert_close(xt.celu(x[:2]), torch.nn.functional.celu(x[:2]), rtol=2.0**-22, atol=0)

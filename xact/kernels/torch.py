@@ -17,10 +17,12 @@ one-element tensor parameters take this path).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import shutil
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import torch
@@ -55,6 +57,47 @@ def _check_compiler(device: torch.device) -> None:
         raise CompilerMissing(f"no C++ compiler found ({cxx!r}; Inductor needs one for CPU kernels)")
 
 
+# Inductor's vectorised CPU code computes some functions by formulas that lose
+# the digits a spec relies on: expm1 as exp(x) - 1 ("decompose for a better
+# performance": 0 instead of -2.97e-8 in float32, measured for celu), atanh as
+# log((1+x)/(1-x))/2 and asinh by a log formula, both cancelling near 0. The
+# framework's own vector library (ATen's Vectorized, Sleef) has accurate
+# versions of all three, which are what xact's kernels call. The substitution
+# is scoped to xact's own compilations, and a custom graph pass with a uuid
+# keeps their FX-cache entries apart from those of ordinary torch.compile runs.
+_ACCURATE_VECTOR_OPS = ("expm1", "atanh", "asinh")
+_CODEGEN_LOCK = threading.Lock()
+
+
+class _CacheSalt:
+    """An identity post-grad pass whose uuid enters Inductor's FX-graph cache key."""
+
+    def __call__(self, graph: Any) -> None:
+        return None
+
+    def uuid(self) -> str:
+        return "xact-kernels-1:" + ",".join(_ACCURATE_VECTOR_OPS)
+
+
+@contextlib.contextmanager
+def _accurate_codegen() -> Iterator[None]:
+    from torch._inductor import config
+    from torch._inductor.codegen.cpp import CppVecOverrides
+    from torch._inductor.custom_graph_pass import CustomGraphPass
+
+    salt = type("XactCacheSalt", (_CacheSalt, CustomGraphPass), {})()
+    with _CODEGEN_LOCK:
+        saved = {op: CppVecOverrides.__dict__[op] for op in _ACCURATE_VECTOR_OPS if op in CppVecOverrides.__dict__}
+        for op in saved:
+            setattr(CppVecOverrides, op, staticmethod(lambda x, _op=op: f"{x}.{_op}()"))
+        try:
+            with config.patch(post_grad_custom_post_pass=salt):
+                yield
+        finally:
+            for op, original in saved.items():
+                setattr(CppVecOverrides, op, original)
+
+
 def compile_program(fn: Callable[..., Any], examples: Sequence[torch.Tensor]) -> Callable[..., Any]:
     """``fn`` traced with a symbolic length for 1-D ``examples[0]`` and compiled by Inductor."""
     from torch._guards import TracingContext, tracing
@@ -80,7 +123,7 @@ def compile_program(fn: Callable[..., Any], examples: Sequence[torch.Tensor]) ->
         if not any(op in text for op in (">", "<", "Ne", "!=")):
             raise RuntimeError(f"the trace specialised on the input length ({text})")
     try:
-        with tracing(TracingContext(fake_mode)), torch.no_grad():
+        with tracing(TracingContext(fake_mode)), torch.no_grad(), _accurate_codegen():
             compiled = compile_fx_inner(graph, fakes)
     except Exception as e:
         message = str(e)
