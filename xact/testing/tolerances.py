@@ -212,6 +212,14 @@ KNOWN_FAILURES: list[KnownFailure] = [
                      framework=f, dtype="float32", quantity="value", strict=False)
         for c, f in (("accuracy", "jax"), ("bridge", "jax"), ("cross", "torch~jax"), ("cross", "tf~jax"))
     ],
+    # XLA's float32 expm1 is up to 4 ULP off (measured over [-20, 20]); each result
+    # stays within 4 ULP of the oracle, but native and the NumPy bridge can be 5
+    # apart at single points (selu at x = -0.325, logish at x = -0.335).
+    *[
+        KnownFailure(n, "bridge", "XLA float32 expm1 up to 4 ULP off: native and bridge 5 apart",
+                     framework="jax", dtype="float32", quantity="value", strict=False)
+        for n in ("selu", "logish")
+    ],
     # XLA's CPU compiler contracts a*b - c into fused multiply-adds inside jit,
     # which breaks the double-word blocks (xact/catalogue/_blocks.py: Dekker's
     # split in two_prod): gelu_tanh's negative tail (|x| > ~9) measured 125 ULP
