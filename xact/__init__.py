@@ -1,8 +1,8 @@
 """xact: one NumPy spec per activation, identical in PyTorch and TensorFlow.
 
-``import xact`` is cheap: it imports neither torch nor tensorflow, and the
+``import xact`` is cheap: it imports neither torch, tensorflow nor jax, and the
 built-in catalogue is registered on the first registry lookup. Framework
-adapters are the submodules ``xact.numpy``, ``xact.torch`` and ``xact.tf``;
+adapters are the submodules ``xact.numpy``, ``xact.torch``, ``xact.tf`` and ``xact.jax``;
 the conformance engine is ``xact.testing``.
 
     >>> import xact

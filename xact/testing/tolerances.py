@@ -197,6 +197,29 @@ KNOWN_FAILURES: list[KnownFailure] = [
         for f in ("jax", "torch~jax")
         for d in ("float32", "float64", "bfloat16")
     ],
+    # TF's tf.numpy_function bodies flush subnormals (DAZ); JAX's host callbacks
+    # do not, while XLA-compiled JAX code does: tf~jax differ in the bridge.
+    *[
+        KnownFailure("*", "subnormal", "TF's bridge flushes subnormals, JAX's host callback does not",
+                     framework="tf~jax", dtype=d, strict=False)
+        for d in ("float32", "float64", "bfloat16")
+    ],
+    # XLA's float32 erfc (jax.scipy.special.erfc) forms exp(-x^2) from a rounded
+    # x^2: measured up to 63 ULP off for gelu's erfc(-x/sqrt 2) at |x| >= 1.33
+    # (mpmath reference); torch's and TF's (computed in float64) are within 4.
+    *[
+        KnownFailure("gelu", c, "XLA's float32 erfc is up to ~60 ULP off (exp(-x^2) from a rounded x^2)",
+                     framework=f, dtype="float32", quantity="value", strict=False)
+        for c, f in (("accuracy", "jax"), ("bridge", "jax"), ("cross", "torch~jax"), ("cross", "tf~jax"))
+    ],
+    # XLA's float32 expm1 is up to 4 ULP off (measured over [-20, 20]); each result
+    # stays within 4 ULP of the oracle, but native and the NumPy bridge can be 5
+    # apart at single points (selu at x = -0.325, logish at x = -0.335).
+    *[
+        KnownFailure(n, "bridge", "XLA float32 expm1 up to 4 ULP off: native and bridge 5 apart",
+                     framework="jax", dtype="float32", quantity="value", strict=False)
+        for n in ("selu", "logish")
+    ],
     # XLA's CPU compiler contracts a*b - c into fused multiply-adds inside jit,
     # which breaks the double-word blocks (xact/catalogue/_blocks.py: Dekker's
     # split in two_prod): gelu_tanh's negative tail (|x| > ~9) measured 125 ULP
