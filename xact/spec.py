@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import difflib
 import inspect
+import os
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -92,25 +93,50 @@ _RESERVED_PARAMS = ("xp", "mode", "x", "trainable", "param_shape", "params", "na
 _LOCK = threading.RLock()
 _SPECS: dict[str, Spec] = {}
 _ALIASES: dict[str, str] = {}
-_CATALOGUE_LOADED = False
-_LOADING_CATALOGUE = False
+_CATALOGUE_LOADED = False  # set only once every catalogue spec is registered
+_LOADER: int | None = None  # the thread importing the catalogue, while it does
+
+
+def _loading_here() -> bool:
+    """Whether this thread is the one registering the built-in catalogue."""
+    return _LOADER is not None and _LOADER == threading.get_ident()
 
 
 def _ensure_catalogue() -> None:
-    global _CATALOGUE_LOADED, _LOADING_CATALOGUE
+    """Load the catalogue exactly once; every other thread waits until it is complete."""
+    global _CATALOGUE_LOADED, _LOADER
     if _CATALOGUE_LOADED:
         return
     with _LOCK:
-        if _CATALOGUE_LOADED:
+        if _CATALOGUE_LOADED or _loading_here():  # the catalogue's own define() calls
             return
-        _CATALOGUE_LOADED = _LOADING_CATALOGUE = True  # first: the catalogue calls define()
+        _LOADER = threading.get_ident()
         try:
             import xact.catalogue  # noqa: F401  (registers on import)
         except BaseException:
-            _CATALOGUE_LOADED = False
+            _SPECS.clear()  # nothing but catalogue specs can be registered before the load
+            _ALIASES.clear()
             raise
         finally:
-            _LOADING_CATALOGUE = False
+            _LOADER = None
+        _CATALOGUE_LOADED = True
+
+
+def _reinit_after_fork() -> None:
+    # The parent held _LOCK across the fork (see below), so the registry is whole; the
+    # child gets a fresh lock, not a copy owned by a thread that does not exist here.
+    global _LOCK
+    _LOCK = threading.RLock()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX
+    # A fork waits for the registry lock: a child never starts half-way through the
+    # catalogue load or a registration made by another thread.
+    os.register_at_fork(
+        before=lambda: _LOCK.acquire(),
+        after_in_parent=lambda: _LOCK.release(),
+        after_in_child=_reinit_after_fork,
+    )
 
 
 def _accepts(fn: Callable[..., Any], name: str) -> bool | None:
@@ -240,7 +266,7 @@ def define(
         tolerances=MappingProxyType(dict(tolerances or {})),
         takes_xp=fn_xp,
     )
-    if not _LOADING_CATALOGUE:  # the catalogue is checked by its tests and conformance
+    if not _loading_here():  # the catalogue is checked by its tests and conformance
         from xact._probe import probe  # imports NumPy; kept out of `import xact`
 
         probe(spec)  # before registering: a failed define leaves the registry as it was
