@@ -53,16 +53,38 @@ def resolve(activation: str | Spec, mode: str, params: Mapping[str, Any]) -> Cal
     return Call(spec=spec, native=native, params=values)
 
 
+def _writes_input(spec: Spec, what: str, e: ValueError) -> SpecError:
+    return SpecError(
+        f"{spec.name!r}: {what} writes into its input ({e}); xact hands specs read-only "
+        "data so the caller's tensor is never changed. Return a new array instead: "
+        "`y = x * 2`, not `x *= 2`, `x[...] = ...` or `out=x`"
+    )
+
+
+def _is_readonly_write(e: ValueError) -> bool:
+    return "read-only" in str(e)
+
+
 def call_fn(spec: Spec, x: Any, params: Mapping[str, Any], xp: Any | None) -> Any:
     """``spec.fn(x, **params)``, passing ``xp`` when the spec takes it."""
-    if spec.takes_xp:
-        return spec.fn(x, **params, xp=xp)
-    return spec.fn(x, **params)
+    try:
+        if spec.takes_xp:
+            return spec.fn(x, **params, xp=xp)
+        return spec.fn(x, **params)
+    except ValueError as e:
+        if _is_readonly_write(e):
+            raise _writes_input(spec, "fn", e) from None
+        raise
 
 
 def call_grad(spec: Spec, x: Any, params: Mapping[str, Any], xp: Any | None) -> tuple[Any, ...]:
     """The declared partials as a tuple: ``(d/dx, d/dp1, ...)`` in ``params`` order."""
-    out = spec.grad(x, **params, xp=xp) if spec.takes_xp else spec.grad(x, **params)
+    try:
+        out = spec.grad(x, **params, xp=xp) if spec.takes_xp else spec.grad(x, **params)
+    except ValueError as e:
+        if _is_readonly_write(e):
+            raise _writes_input(spec, "grad", e) from None
+        raise
     n = 1 + len(spec.params)
     if n == 1:
         if isinstance(out, (tuple, list)):

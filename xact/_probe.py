@@ -53,21 +53,86 @@ def _check(spec: Spec, what: str, out: Any) -> None:
         )
 
 
+# Elementwise means each output depends on its own input only. Two cheap runs show
+# it for the probe: changing two inputs (one to a new maximum, one to a new minimum,
+# so sums, means, extremes and cumulative results all move) must leave every other
+# output as it was, and rotating the input must rotate the output the same way
+# (reversals, sorts and shifts do not). Comparisons allow rounding-level noise.
+_CHANGED = (2, 3)
+PERTURBED = PROBE.copy()
+PERTURBED[list(_CHANGED)] = (3.5, -3.5)
+_ROTATION = np.roll(np.arange(PROBE.size), 1)
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    """A private copy the spec cannot write into: an in-place write fails at define."""
+    a = a.copy()
+    a.flags.writeable = False
+    return a
+
+
+def _run(spec: Spec, what: str, run: Any, x: np.ndarray, params: dict[str, Any], xp: Any) -> list[np.ndarray]:
+    try:
+        with np.errstate(all="ignore"):
+            out = run(spec, _readonly(x), params, xp)
+    except SpecError as e:
+        raise SpecError(f"define({spec.name!r}): {e}") from None
+    except Exception as e:
+        raise SpecError(
+            f"define({spec.name!r}): {what}(x{''.join(f', {k}={v!r}' for k, v in params.items())}"
+            f"{', xp=xp' if spec.takes_xp else ''}) raised {type(e).__name__}: {e} "
+            f"on the probe x = {x.tolist()}"
+        ) from e
+    return [np.asarray(p) for p in (out if isinstance(out, tuple) else (out,))]
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    a, b = a.astype(np.float64), b.astype(np.float64)
+    with np.errstate(all="ignore"):
+        close = np.abs(a - b) <= 1e-5 * np.maximum(np.abs(a), np.abs(b)) + 1e-30
+    return close | (a == b) | (np.isnan(a) & np.isnan(b))
+
+
+def _require_elementwise(spec: Spec, what: str, run: Any, base: list[np.ndarray], params: dict[str, Any], xp: Any) -> None:
+    advice = (
+        "an activation must be elementwise: each output may depend only on the input at "
+        "the same position (no sum, mean, max, cumsum, sort, reversal or indexing across "
+        "elements), and on nothing random"
+    )
+    full = [np.broadcast_to(b, PROBE.shape) for b in base]
+    for kind, x in (("changed", PERTURBED), ("rotated", PROBE[_ROTATION])):
+        try:
+            outs = _run(spec, what, run, x, params, xp)
+            outs = [np.broadcast_to(o, PROBE.shape) for o in outs]
+        except (SpecError, ValueError):
+            continue  # a failure off the probe points is not this check's business
+        for i, (b, o) in enumerate(zip(full, outs)):
+            part = f"{what}" if len(full) == 1 else f"{what} (partial {i})"
+            if kind == "changed":
+                keep = np.ones(PROBE.shape, dtype=bool)
+                keep[list(_CHANGED)] = False
+                bad = keep & ~_same(b, o)
+                if bad.any():
+                    j = int(np.argmax(bad))
+                    raise SpecError(
+                        f"define({spec.name!r}): {part} is not elementwise: changing x[2] and "
+                        f"x[3] of the probe {PROBE.tolist()} changed the output at x[{j}] = "
+                        f"{float(PROBE[j])} from {float(b[j])} to {float(o[j])}; {advice}"
+                    )
+            elif not _same(b[_ROTATION], o).all():
+                raise SpecError(
+                    f"define({spec.name!r}): {part} is not elementwise: rotating the probe "
+                    f"input {PROBE.tolist()} by one place did not rotate the output "
+                    f"{np.asarray(b, dtype=np.float64).tolist()} the same way; {advice}"
+                )
+
+
 def probe(spec: Spec) -> None:
-    """Run ``spec`` once on the probe; raise :class:`SpecError` on anything malformed."""
+    """Run ``spec`` on the probe; raise :class:`SpecError` on anything malformed."""
     xp = namespace(PROBE.dtype)
     params = dict(spec.params)
     for what, run in (("fn", call_fn), ("grad", call_grad)):
-        try:
-            with np.errstate(all="ignore"):
-                out = run(spec, PROBE.copy(), params, xp)
-        except SpecError as e:
-            raise SpecError(f"define({spec.name!r}): {e}") from None
-        except Exception as e:
-            raise SpecError(
-                f"define({spec.name!r}): {what}(x{''.join(f', {k}={v!r}' for k, v in params.items())}"
-                f"{', xp=xp' if spec.takes_xp else ''}) raised {type(e).__name__}: {e} "
-                f"on the probe x = {PROBE.tolist()}"
-            ) from e
-        for part in out if isinstance(out, tuple) else (out,):
+        parts = _run(spec, what, run, PROBE, params, xp)
+        for part in parts:
             _check(spec, what, part)
+        _require_elementwise(spec, what, run, parts, params, xp)
