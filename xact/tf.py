@@ -34,6 +34,7 @@ import tensorflow as tf
 from xact import kernels as _kernels
 from xact._call import Call, call_fn, call_grad, named_attributes, resolve
 from xact._dtypes import require_float
+from xact._host import readonly
 from xact.errors import ModeError, ParameterError, SpecError, XactTypeError
 from xact.kernels import tf as _tf_kernels
 from xact.ops.numpy import namespace as numpy_namespace
@@ -108,7 +109,9 @@ def _host_call(spec: Spec, x: tf.Tensor, params: dict[str, Any], n_out: int, bod
     np_dtype = np.dtype(x.dtype.name)
 
     def host(xn: np.ndarray, *tvals: np.ndarray) -> list[np.ndarray]:
-        hp = {**params, **dict(zip(tensor_names, tvals))}
+        # Read-only: the arrays may be the tensors' own buffers. The results are copies.
+        xn = readonly(xn)
+        hp = {**params, **{n: readonly(v) for n, v in zip(tensor_names, tvals)}}
         with np.errstate(all="ignore"):
             outs = body(xn, hp)
         return [np.array(np.broadcast_to(np.asarray(o, dtype=np_dtype), xn.shape)) for o in outs]

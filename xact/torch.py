@@ -34,6 +34,7 @@ import torch
 from xact import kernels as _kernels
 from xact._call import Call, call_fn, call_grad, named_attributes, resolve
 from xact._dtypes import require_float
+from xact._host import private, readonly
 from xact.errors import ModeError, ParameterError, SpecError, XactTypeError
 from xact.kernels import torch as _torch_kernels
 from xact.ops.numpy import namespace as numpy_namespace
@@ -74,22 +75,64 @@ def _as_output(y: Any, like: torch.Tensor, spec: Spec, what: str) -> torch.Tenso
 # Native and bridge differ only in where the spec runs: these four functions.
 
 
+# A native spec gets the caller's tensors (a copy per call would cost a pass over
+# memory): a write into them is detected by their version counters and refused,
+# and a result that is an input, or a view of it, is copied.
+
+
+def _versions(x: torch.Tensor, params: dict[str, Any]) -> list[int]:
+    if torch.compiler.is_compiling():  # a traced graph is functional; no counters there
+        return []
+    return [x._version, *(p._version for p in params.values() if isinstance(p, torch.Tensor))]
+
+
+def _refuse_writes(spec: Spec, what: str, before: list[int], x: torch.Tensor, params: dict[str, Any]) -> None:
+    if before and before != _versions(x, params):
+        raise SpecError(
+            f"{spec.name!r}: {what} wrote into its input in place (torch native mode); the "
+            "caller's tensor has been changed. Return a new tensor instead: `y = x * 2`, "
+            "not `x *= 2`, `x[...] = ...` or `out=x`"
+        )
+
+
+def _aliases(y: torch.Tensor, x: torch.Tensor) -> bool:
+    """Whether ``y`` is ``x``, a view of it or another tensor on its memory (``x.detach()``)."""
+    if y is x:
+        return True
+    if torch.compiler.is_compiling():
+        # No aliasing queries while tracing: copy; Inductor fuses a copy of a fresh result away.
+        return True
+    base = y._base
+    if base is not None and (base is x or base is x._base):
+        return True
+    try:
+        return y.numel() > 0 and y.untyped_storage().data_ptr() == x.untyped_storage().data_ptr()
+    except RuntimeError:  # fake or functional tensors while tracing have no data
+        return False
+
+
 def _native_values(spec: Spec, x: torch.Tensor, params: dict[str, Any]) -> torch.Tensor:
+    before = _versions(x, params)
     y = call_fn(spec, x, params, torch_namespace(x.dtype, x.device))
-    return _as_output(y, x, spec, "fn")
+    _refuse_writes(spec, "fn", before, x, params)
+    y = _as_output(y, x, spec, "fn")
+    return y.clone() if _aliases(y, x) else y
 
 
 def _native_partials(spec: Spec, x: torch.Tensor, params: dict[str, Any]) -> list[torch.Tensor]:
+    before = _versions(x, params)
     parts = call_grad(spec, x, params, torch_namespace(x.dtype, x.device))
+    _refuse_writes(spec, "grad", before, x, params)
     return [_as_output(p, x, spec, "grad") for p in parts]
 
 
 def _to_host(v: Any) -> Any:
-    return v.detach().cpu().numpy() if isinstance(v, torch.Tensor) else v
+    """A read-only host view (the spec cannot write into the caller's tensor)."""
+    return readonly(v.detach().cpu().numpy()) if isinstance(v, torch.Tensor) else v
 
 
-def _from_host(y: Any, like: torch.Tensor, spec: Spec, what: str) -> torch.Tensor:
-    arr = np.asarray(y, dtype=_dtype_name(like.dtype))
+def _from_host(y: Any, like: torch.Tensor, spec: Spec, what: str, inputs: tuple[Any, ...]) -> torch.Tensor:
+    arr = private(np.asarray(y, dtype=_dtype_name(like.dtype)), *inputs)
     return _as_output(torch.from_numpy(arr).to(like.device), like, spec, what)
 
 
@@ -98,7 +141,7 @@ def _bridge_values(spec: Spec, x: torch.Tensor, params: dict[str, Any]) -> torch
     host = {k: _to_host(v) for k, v in params.items()}
     with np.errstate(all="ignore"):
         y = call_fn(spec, xn, host, numpy_namespace(xn.dtype))
-    return _from_host(y, x, spec, "fn")
+    return _from_host(y, x, spec, "fn", (xn, *host.values()))
 
 
 def _bridge_partials(spec: Spec, x: torch.Tensor, params: dict[str, Any]) -> list[torch.Tensor]:
@@ -106,7 +149,7 @@ def _bridge_partials(spec: Spec, x: torch.Tensor, params: dict[str, Any]) -> lis
     host = {k: _to_host(v) for k, v in params.items()}
     with np.errstate(all="ignore"):
         parts = call_grad(spec, xn, host, numpy_namespace(xn.dtype))
-    return [_from_host(p, x, spec, "grad") for p in parts]
+    return [_from_host(p, x, spec, "grad", (xn, *host.values())) for p in parts]
 
 
 # ------------------------------------------------------------------ autograd
