@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import difflib
 import inspect
+import keyword
 import os
 import threading
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -90,6 +92,48 @@ class Spec:
 
 # Names the adapters and layers take themselves (Keras layers also take name, dtype).
 _RESERVED_PARAMS = ("xp", "mode", "x", "trainable", "param_shape", "params", "name", "dtype")
+
+# Every activation is an attribute of xact.torch, xact.tf and xact.numpy (xt.gelu), but a
+# module's own globals win over its __getattr__: these names can never be activations.
+# tests/test_names.py checks that the adapters define no public global missing here.
+_ADAPTER_NAMES = frozenset(
+    """
+    Activation apply grad grads set_fusion
+    Any Call Callable ModeError ParameterError Params Real Sequence Spec SpecError
+    XactTypeError annotations call_fn call_grad compute_dtype dataclasses functools get
+    inspect keras named_attributes namespace np numpy_namespace private readonly
+    require_float resolve tf tf_namespace torch torch_namespace
+    """.split()
+)
+
+# A parameter becomes an attribute or weight of the layers (xt.Activation registers an
+# nn.Parameter of that name, xtf.Activation a Keras weight) and a keyword of their
+# constructors, so it must not be an nn.Module or Keras Layer attribute either.
+# tests/test_names.py checks these against the installed torch and keras.
+_LAYER_ATTRIBUTES = frozenset(
+    """
+    activation mode param_shape params trainable values
+    T_destination add_module apply bfloat16 buffers call_super_init children compile cpu
+    cuda double dump_patches eval extra_repr float forward get_buffer get_extra_state
+    get_parameter get_submodule half ipu load_state_dict modules mtia named_buffers
+    named_children named_modules named_parameters parameters register_backward_hook
+    register_buffer register_forward_hook register_forward_pre_hook
+    register_full_backward_hook register_full_backward_pre_hook
+    register_load_state_dict_post_hook register_load_state_dict_pre_hook register_module
+    register_parameter register_state_dict_post_hook register_state_dict_pre_hook
+    requires_grad_ set_extra_state set_submodule share_memory state_dict to to_empty train
+    training type xpu zero_grad
+    activity_regularizer add_loss add_metric add_variable add_weight autocast build
+    build_from_config built call call_signature_parameters compute_dtype compute_mask
+    compute_output_shape compute_output_spec count_params dtype dtype_policy from_config
+    get_build_config get_config get_weights input input_dtype input_shape input_spec
+    load_own_variables losses metrics metrics_variables name non_trainable_variables
+    non_trainable_weights output path quantization_mode quantize quantized_build
+    quantized_call rematerialized_call save_own_variables seed_generators set_weights
+    stateless_call supports_jit supports_masking symbolic_call trainable_variables
+    trainable_weights variable_dtype variables weights
+    """.split()
+)
 _LOCK = threading.RLock()
 _SPECS: dict[str, Spec] = {}
 _ALIASES: dict[str, str] = {}
@@ -161,11 +205,50 @@ def _takes_xp(fn: Callable[..., Any]) -> bool:
     return _accepts(fn, "xp") is True
 
 
-def _check_name(name: str) -> None:
+def _check_name(name: str, what: str = "activation name") -> None:
+    """Refuse a name that cannot be an attribute, or that an attribute already is."""
     if not isinstance(name, str) or not name.isidentifier():
         raise SpecError(
-            f"activation name {name!r} must be a Python identifier (it becomes an "
+            f"{what} {name!r} must be a Python identifier (it becomes an "
             "attribute: xact.torch.<name>); use letters, digits and underscores"
+        )
+    if unicodedata.normalize("NFKC", name) != name:
+        raise SpecError(
+            f"{what} {name!r} is not in Unicode normal form NFKC: Python would read "
+            f"the attribute as {unicodedata.normalize('NFKC', name)!r}; use that spelling"
+        )
+    if keyword.iskeyword(name):
+        raise SpecError(f"{what} {name!r} is a Python keyword; pick another name")
+    if name.startswith("_"):
+        raise SpecError(
+            f"{what} {name!r} starts with an underscore: private names are the "
+            f"adapters' own (xact.torch.{name} would not find it); drop the underscore"
+        )
+
+
+def _check_activation_name(name: str, what: str = "activation name") -> None:
+    _check_name(name, what)
+    if name in _ADAPTER_NAMES:
+        raise SpecError(
+            f"{what} {name!r} is taken by the adapters (xact.torch.{name}, "
+            f"xact.tf.{name} and xact.numpy.{name} are their own functions or imports, so "
+            "the activation could not be reached as an attribute); pick another name"
+        )
+
+
+def _check_param_name(spec_name: str, p: str) -> None:
+    _check_name(p, f"define({spec_name!r}): parameter name")
+    if p in _RESERVED_PARAMS:
+        raise SpecError(
+            f"define({spec_name!r}): parameter name {p!r} is reserved "
+            f"({', '.join(_RESERVED_PARAMS)} are taken by the adapters); rename it"
+        )
+    if p in _LAYER_ATTRIBUTES:
+        raise SpecError(
+            f"define({spec_name!r}): parameter name {p!r} clashes with an attribute of "
+            "torch.nn.Module or keras.layers.Layer (xact.torch.Activation and "
+            "xact.tf.Activation hold each parameter under its name); rename it, e.g. "
+            f"{p + '_'!r}"
         )
 
 
@@ -215,17 +298,12 @@ def define(
             ``replace=True`` to redefine a spec of that name on purpose).
         SpecError: the spec is malformed.
     """
-    _check_name(name)
+    _check_activation_name(name)
     if not callable(fn) or not callable(grad):
         raise SpecError(f"define({name!r}): fn and grad must both be callable")
     params = dict(params or {})
     for p, default in params.items():
-        _check_name(p)
-        if p in _RESERVED_PARAMS:
-            raise SpecError(
-                f"define({name!r}): parameter name {p!r} is reserved "
-                f"({', '.join(_RESERVED_PARAMS)} are taken by the adapters); rename it"
-            )
+        _check_param_name(name, p)
         try:
             params[p] = float(default)
         except (TypeError, ValueError):
@@ -248,7 +326,7 @@ def define(
         )
     alias_t = tuple(dict.fromkeys(aliases))
     for a in alias_t:
-        _check_name(a)
+        _check_activation_name(a, "alias")
     spec = Spec(
         name=name,
         fn=fn,
