@@ -82,3 +82,68 @@ def test_elementwise_specs_of_every_shape_are_accepted(fresh_name):
     for i, (fn, grad) in enumerate(ok.values()):
         xact.define(f"{fresh_name}{i}", fn=fn, grad=grad)
         xact.unregister(f"{fresh_name}{i}")
+
+
+# ------------------------------------------------------------------ declared derivative
+
+
+def _define_quietly(name, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a correct spec must not even warn
+        return xact.define(name, **kw)
+
+
+@pytest.mark.parametrize(
+    "fn,grad",
+    [
+        (lambda x, xp=np: x * x, lambda x, xp=np: x),  # a factor 2 forgotten
+        (lambda x, xp=np: xp.tanh(x), lambda x, xp=np: -(1.0 - xp.tanh(x) ** 2)),  # sign
+        (lambda x, xp=np: x * xp.tanh(x), lambda x, xp=np: x * xp.tanh(x)),  # fn as grad
+        (np.vectorize(lambda v: v**3), np.vectorize(lambda v: 3.0 * v)),  # bridge, wrong power
+    ],
+)
+def test_derivative_wrong_everywhere_is_refused(fresh_name, fn, grad):
+    with pytest.raises(xact.SpecError, match=r"far off at .* so it is refused"):
+        xact.define(fresh_name, fn=fn, grad=grad)
+    assert fresh_name not in xact.names()
+
+
+def test_derivative_wrong_on_part_of_the_range_warns_with_the_worst_point(fresh_name):
+    # 2x + 0.5 above 3: off by 0.5 at the 4 checked points above 3 (-3.9 + 0.0123 + k * 7.8/32,
+    # k = 29..32); relative to f' = 2x the worst is the smallest of them, x = 3.18105
+    with pytest.warns(xact.XactWarning, match=r"d/dx disagrees .* at 4 of 33 .* worst at x = 3\.18105"):
+        xact.define(fresh_name, fn=lambda x, xp=np: x * x,
+                    grad=lambda x, xp=np: xp.where(x > 3.0, 2.0 * x + 0.5, 2.0 * x))
+    assert fresh_name in xact.names()
+
+
+def test_wrong_parameter_partial_is_refused_naming_the_parameter(fresh_name):
+    with pytest.raises(xact.SpecError, match="d/dbeta"):
+        xact.define(fresh_name, fn=lambda x, beta=1.0, xp=np: beta * x,
+                    grad=lambda x, beta=1.0, xp=np: (beta + 0.0 * x, 2.0 * x), params={"beta": 1.5})
+
+
+def test_correct_specs_with_kinks_domains_and_low_precision_do_not_warn(fresh_name):
+    # relu with its kink declared, and one without (no checked point sits on 0)
+    _define_quietly(fresh_name + "0", fn=lambda x, xp=np: xp.maximum(x, 0.0),
+                    grad=lambda x, xp=np: xp.where(x > 0, 1.0, 0.0), kinks={0.0: 0.0})
+    _define_quietly(fresh_name + "1", fn=lambda x, xp=np: xp.where(x > 0.5, x, 0.5),
+                    grad=lambda x, xp=np: xp.where(x > 0.5, 1.0, 0.0), kinks={0.5: 0.0})
+    # computed in float32 by the user: finite differences with h = 1e-6 would be noise
+    _define_quietly(fresh_name + "2", fn=lambda x: (x.astype(np.float32) ** 2).astype(x.dtype),
+                    grad=lambda x: 2.0 * x)
+    # a parameter that moves the kink (callable kinks)
+    _define_quietly(fresh_name + "3", fn=lambda x, t=1.0, xp=np: xp.maximum(x - t, 0.0),
+                    grad=lambda x, t=1.0, xp=np: (xp.where(x > t, 1.0, 0.0), xp.where(x > t, -1.0, 0.0)),
+                    params={"t": 1.0}, kinks=lambda t: {t: 0.0})
+    for i in range(4):
+        xact.unregister(fresh_name + str(i))
+
+
+def test_surrogate_gradients_of_flat_functions_are_accepted(fresh_name):
+    # straight-through rounding and a spiking step with a sigmoid surrogate: deliberate
+    _define_quietly(fresh_name + "0", fn=lambda x, xp=np: xp.floor(x + 0.5), grad=lambda x, xp=np: xp.ones_like(x))
+    _define_quietly(fresh_name + "1", fn=lambda x, xp=np: xp.where(x > 0, 1.0, 0.0),
+                    grad=lambda x, xp=np: 1.0 / (1.0 + xp.exp(-x)) * (1.0 - 1.0 / (1.0 + xp.exp(-x))))
+    for i in range(2):
+        xact.unregister(fresh_name + str(i))
