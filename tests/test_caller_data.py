@@ -129,3 +129,10 @@ def test_torch_output_never_aliases_the_input_and_identity_has_gradient_one(iden
         with torch.no_grad():
             y[0] = 7.0
         assert x.detach().tolist() == DATA
+
+
+@pytest.mark.parametrize("mode", ["auto", "numpy"])
+def test_identity_specs_have_value_x_and_gradient_one_in_every_framework(framework, identity, mode):
+    x = framework.tensor(DATA, "float32")
+    y, g, _ = framework.value_and_grads(identity, x, mode)
+    assert y.tolist() == DATA and g.tolist() == [1.0, 1.0, 1.0]

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import xact
+import xact.numpy as xnp
 from xact._probe import probe
 
 
@@ -147,3 +148,30 @@ def test_surrogate_gradients_of_flat_functions_are_accepted(fresh_name):
                     grad=lambda x, xp=np: 1.0 / (1.0 + xp.exp(-x)) * (1.0 - 1.0 / (1.0 + xp.exp(-x))))
     for i in range(2):
         xact.unregister(fresh_name + str(i))
+
+
+# ------------------------------------------------------------------ constant derivatives
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_grad_returning_a_python_number_is_broadcast(framework, mode, fresh_name, native):
+    if native:
+        xact.define(fresh_name, fn=lambda x, xp=np: 3.0 * x, grad=lambda x, xp=np: 3.0)
+    elif mode == "native":
+        pytest.skip("a spec without xp runs through the bridge only")
+    else:
+        xact.define(fresh_name, fn=lambda x: 3.0 * x, grad=lambda x: 3)
+    for dtype in ("float32", "float16", "float64"):
+        x = framework.tensor([1.0, -2.0, 0.5], dtype)
+        y, g, _ = framework.value_and_grads(fresh_name, x, mode)
+        assert y.tolist() == [3.0, -6.0, 1.5] and g.tolist() == [3.0, 3.0, 3.0]
+    assert xnp.grad(fresh_name, np.array([1.0, 2.0], np.float32)).dtype == np.float32
+
+
+def test_constant_partials_with_a_parameter(framework, fresh_name):
+    xact.define(fresh_name, fn=lambda x, a=1.0, xp=np: a * x + 2.0 * a,
+                grad=lambda x, a=1.0, xp=np: (a, x + 2.0), params={"a": 1.5})
+    x = framework.tensor([1.0, -2.0], "float32")
+    a = framework.param(1.5)
+    y, g, pg = framework.value_and_grads(fresh_name, x, "native", a=a)
+    assert y.tolist() == [4.5, 0.0] and g.tolist() == [1.5, 1.5] and pg["a"].tolist() == 3.0

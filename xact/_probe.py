@@ -83,7 +83,12 @@ def _run(spec: Spec, what: str, run: Any, x: np.ndarray, params: dict[str, Any],
             f"{', xp=xp' if spec.takes_xp else ''}) raised {type(e).__name__}: {e} "
             f"on the probe x = {x.tolist()}"
         ) from e
-    return [np.asarray(p) for p in (out if isinstance(out, tuple) else (out,))]
+    # A Python number (a constant derivative: `return 1.0`) is broadcast by the adapters
+    # in the input's dtype, so it promotes nothing.
+    return [
+        np.asarray(p, dtype=x.dtype) if isinstance(p, (int, float)) and not isinstance(p, bool) else np.asarray(p)
+        for p in (out if isinstance(out, tuple) else (out,))
+    ]
 
 
 def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
