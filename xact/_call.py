@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from numbers import Integral, Real
 from typing import Any, Literal
 
 from xact.errors import ModeError, ParameterError, SpecError, UnknownActivationError
@@ -48,6 +49,8 @@ def resolve(activation: str | Spec, mode: str, params: Mapping[str, Any]) -> Cal
             f"{spec.name!r} got unexpected parameter(s) {', '.join(map(repr, unknown))}; "
             f"it takes {takes}"
         )
+    for k, v in params.items():
+        check_number(spec.name, k, v)
     native = spec.takes_xp if mode == "auto" else mode == "native"
     values = {**spec.params, **params}
     return Call(spec=spec, native=native, params=values)
@@ -63,6 +66,45 @@ def _writes_input(spec: Spec, what: str, e: ValueError) -> SpecError:
 
 def _is_readonly_write(e: ValueError) -> bool:
     return "read-only" in str(e)
+
+
+def check_number(activation: str, name: str, value: Any) -> None:
+    """Refuse a parameter value no adapter can take: a string, a bool, a number beyond float.
+
+    Tensors and arrays are left to the adapter, which checks dtype, device and shape.
+    """
+    if isinstance(value, (str, bytes, bool)) or value is None:
+        raise ParameterError(
+            f"{activation!r}: parameter {name!r} must be a number or a floating tensor, "
+            f"got {type(value).__name__} {value!r}"
+        )
+    if isinstance(value, Real):
+        try:
+            float(value)
+        except OverflowError:
+            shown = str(value) if len(str(value)) < 24 else f"{str(value)[:12]}... ({len(str(value))} digits)"
+            raise ParameterError(
+                f"{activation!r}: parameter {name!r} = {shown} is too large for a "
+                "float (beyond 1.8e308); give a float, e.g. float('inf') if that is meant"
+            ) from None
+
+
+def param_shape_of(activation: str, shape: Any) -> tuple[int, ...]:
+    """A layer's ``param_shape`` as a tuple of non-negative ints, or a ParameterError."""
+    try:
+        dims = tuple(shape)
+    except TypeError:
+        dims = None
+    if (
+        dims is None
+        or isinstance(shape, (str, bytes))
+        or not all(isinstance(d, Integral) and not isinstance(d, bool) and d >= 0 for d in dims)
+    ):
+        raise ParameterError(
+            f"{activation!r}: param_shape must be a sequence of non-negative ints, e.g. "
+            f"(C, 1, 1) or (); got {shape!r}"
+        )
+    return tuple(int(d) for d in dims)
 
 
 def call_fn(spec: Spec, x: Any, params: Mapping[str, Any], xp: Any | None) -> Any:

@@ -42,7 +42,13 @@ def _as_output(y: Any, like: np.ndarray, spec: Spec, what: str, inputs: tuple[An
 def _prepare(call: Call, a: Any) -> tuple[np.ndarray, np.dtype, dict[str, Any]]:
     spec = call.spec
     if isinstance(a, (list, tuple, int, float)) and not isinstance(a, bool):
-        a = np.asarray(a, dtype=np.float64)
+        try:
+            a = np.asarray(a, dtype=np.float64)
+        except (TypeError, ValueError, OverflowError) as e:
+            raise XactTypeError(
+                f"xact.numpy.{spec.name} takes a NumPy array or numbers; {type(a).__name__} "
+                f"could not become a float64 array ({e})"
+            ) from None
     if not isinstance(a, (np.ndarray, np.generic)):
         raise XactTypeError(
             f"xact.numpy.{spec.name} takes a NumPy array, got {type(a).__name__}; "

@@ -305,8 +305,10 @@ def define(
     for p, default in params.items():
         _check_param_name(name, p)
         try:
+            if isinstance(default, (str, bytes, bool)):
+                raise TypeError
             params[p] = float(default)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise SpecError(
                 f"define({name!r}): default of parameter {p!r} must be a number, "
                 f"got {default!r}"

@@ -32,7 +32,7 @@ import numpy as np
 import torch
 
 from xact import kernels as _kernels
-from xact._call import Call, call_fn, call_grad, named_attributes, resolve
+from xact._call import Call, call_fn, call_grad, named_attributes, param_shape_of, resolve
 from xact._dtypes import require_float
 from xact._host import private, readonly
 from xact.errors import ModeError, ParameterError, SpecError, XactTypeError
@@ -499,6 +499,13 @@ def _check_input(spec: Spec, x: Any) -> torch.Tensor:
             f"xact.torch.{spec.name} takes a torch.Tensor, got {type(x).__name__}; "
             "wrap it with torch.as_tensor(x), or use xact.numpy for NumPy arrays"
         )
+    if x.layout != torch.strided or x.is_nested:
+        raise XactTypeError(
+            f"xact.torch.{spec.name} takes a dense (strided) tensor, got a "
+            f"{'nested' if x.is_nested else str(x.layout).removeprefix('torch.')} tensor; "
+            "convert it with x.to_dense() (an activation of a sparse tensor is not sparse "
+            "unless f(0) = 0)"
+        )
     require_float(spec.name, _dtype_name(x.dtype))
     return x
 
@@ -607,7 +614,7 @@ class Activation(torch.nn.Module):
         self.activation = call.spec.name
         self.mode = mode
         self.trainable = trainable
-        self.param_shape = tuple(param_shape)
+        self.param_shape = param_shape_of(call.spec.name, param_shape)
         self._fixed: dict[str, float] = {}
         for n, v in call.params.items():
             if trainable:
