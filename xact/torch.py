@@ -39,7 +39,7 @@ from xact.errors import ModeError, ParameterError, SpecError, XactTypeError
 from xact.kernels import torch as _torch_kernels
 from xact.ops.numpy import namespace as numpy_namespace
 from xact.ops.torch import namespace as torch_namespace
-from xact.spec import Spec, get
+from xact.spec import Spec, _ensure_catalogue, get
 
 __all__ = ["Activation", "apply", "set_fusion"]
 
@@ -641,3 +641,7 @@ class Activation(torch.nn.Module):
 
 
 __getattr__, __dir__ = named_attributes("xact.torch", apply, __all__)
+
+# The catalogue loads under a lock on first use; a first call inside torch.compile would
+# trace that lock (dynamo refuses it), so importing the adapter loads the catalogue now.
+_ensure_catalogue()
