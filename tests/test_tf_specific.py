@@ -119,3 +119,32 @@ def test_keras_config_holds_names_and_numbers_only():
     assert config["config"]["params"] == {"beta": 1.5}
     restored = keras.saving.deserialize_keras_object(config, safe_mode=True)
     assert isinstance(restored, xtf.Activation) and restored.param_shape == (2,)
+
+
+@pytest.mark.parametrize("mode", ["native", "numpy"])
+@pytest.mark.parametrize("rank", [9, 10])
+def test_any_rank_works_for_specs_using_where(mode, rank):
+    a = np.linspace(-3.0, 3.0, 2**rank).reshape((2,) * rank)
+    for name in ("relu", "elu", "hardtanh", "gelu_tanh"):
+        x = tf.constant(a)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = xtf.apply(name, x, mode=mode)
+        g = tape.gradient(y, x)
+        assert y.shape == a.shape
+        np.testing.assert_allclose(y.numpy(), xnp.apply(name, a), rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(g.numpy(), xnp.grad(name, a), rtol=1e-12, atol=1e-15)
+
+
+def test_rank_nine_with_a_broadcast_tensor_parameter_and_unknown_rank():
+    a = np.linspace(-3.0, 3.0, 2**9).reshape((2,) * 9).astype(np.float32)
+    alpha = tf.Variable(np.full((2,) + (1,) * 8, 0.5, np.float32))
+    with tf.GradientTape() as tape:
+        y = xtf.apply("elu", tf.constant(a), alpha=alpha)
+    g = tape.gradient(y, alpha)
+    np.testing.assert_allclose(y.numpy(), xnp.apply("elu", a, alpha=0.5), rtol=1e-6)
+    want = xnp.grads("elu", a, alpha=0.5)[1].astype(np.float64).sum(axis=tuple(range(1, 9)), keepdims=True)
+    np.testing.assert_allclose(g.numpy(), want, rtol=1e-5)
+
+    f = tf.function(lambda t: xtf.apply("relu", t), input_signature=[tf.TensorSpec(None, tf.float32)])
+    np.testing.assert_array_equal(f(tf.constant(a)).numpy(), np.maximum(a, 0))

@@ -300,13 +300,24 @@ def _check_param(spec: Spec, name: str, value: Any, x: tf.Tensor) -> tf.Tensor |
     return value
 
 
+# TF's select (xp.where) and broadcasting kernels stop at rank 8: higher (or unknown)
+# ranks run on a flat view, with tensor parameters broadcast to the input first.
+_MAX_RANK = 8
+
+
 def _run(call: Call, x: Any) -> tf.Tensor:
     spec = call.spec
     x = _check_input(spec, x)
     checked = {n: _check_param(spec, n, call.params[n], x) for n in spec.param_names}
     scalars = tuple((n, v) for n, v in checked.items() if isinstance(v, float))
     tensors = [v for v in checked.values() if not isinstance(v, float)]
-    return _op(spec, call.native, scalars)(x, *tensors)
+    op = _op(spec, call.native, scalars)
+    rank = x.shape.rank
+    if rank is not None and rank <= _MAX_RANK:
+        return op(x, *tensors)
+    shape = tf.shape(x)
+    flat = [tf.reshape(tf.broadcast_to(t, shape), [-1]) for t in tensors]
+    return tf.reshape(op(tf.reshape(x, [-1]), *flat), shape)
 
 
 def apply(activation: str | Spec, x: Any, /, *, mode: str = "auto", **params: Any) -> tf.Tensor:
