@@ -148,3 +148,19 @@ def test_rank_nine_with_a_broadcast_tensor_parameter_and_unknown_rank():
 
     f = tf.function(lambda t: xtf.apply("relu", t), input_signature=[tf.TensorSpec(None, tf.float32)])
     np.testing.assert_array_equal(f(tf.constant(a)).numpy(), np.maximum(a, 0))
+
+
+def test_op_cache_is_bounded_and_nan_is_one_entry():
+    from xact import tf as adapter
+
+    adapter._op.cache_clear()
+    x = tf.constant([-1.0, 2.0])
+    for _ in range(5):
+        y = xtf.apply("elu", x, alpha=float("nan"))
+    assert adapter._op.cache_info().currsize == 1
+    assert np.isnan(y.numpy()[0]) and y.numpy()[1] == 2.0
+    for i in range(adapter._OP_CACHE_SIZE + 50):
+        xtf.apply("elu", x, alpha=0.001 * (i + 1))
+    assert adapter._op.cache_info().currsize <= adapter._OP_CACHE_SIZE
+    np.testing.assert_allclose(xtf.apply("elu", x, alpha=0.7).numpy(), [0.7 * np.expm1(-1.0), 2.0], rtol=1e-6)
+

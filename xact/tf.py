@@ -201,16 +201,24 @@ def _fused(body: Callable[..., Any], key: tuple[Any, ...], n_params: int, n_tens
 # ------------------------------------------------------------------ custom gradient
 
 
-@functools.cache
-def _op(spec: Spec, native: bool, scalars: tuple[tuple[str, float], ...]) -> Callable[..., tf.Tensor]:
+# Ops are built per (spec, mode, scalar values): a bounded cache, since a sweep over
+# scalar values (or a learning-rate-like schedule passed as a number) would otherwise
+# keep every op alive. Scalars are keyed by their exact hex form: NaN is one key (NaN !=
+# NaN would add an entry per call).
+_OP_CACHE_SIZE = 256
+
+
+@functools.lru_cache(maxsize=_OP_CACHE_SIZE)
+def _op(spec: Spec, native: bool, scalars: tuple[tuple[str, str], ...]) -> Callable[..., tf.Tensor]:
     """A ``tf.custom_gradient`` op for ``spec`` with fixed scalar parameters.
 
     Tensor parameters are the op's extra inputs, in ``spec.params`` order
-    minus the scalar ones; built once per (spec, mode, scalar values).
+    minus the scalar ones; built once per (spec, mode, scalar values), the
+    scalars given as ``float.hex`` strings.
     """
     values = _native_values if native else _bridge_values
     partials = _native_partials if native else _bridge_partials
-    fixed = dict(scalars)
+    fixed = {n: float.fromhex(h) for n, h in scalars}
     tensor_names = [n for n in spec.param_names if n not in fixed]
     tensor_slots = [1 + spec.param_names.index(n) for n in tensor_names]  # in grad's partials
 
@@ -309,7 +317,7 @@ def _run(call: Call, x: Any) -> tf.Tensor:
     spec = call.spec
     x = _check_input(spec, x)
     checked = {n: _check_param(spec, n, call.params[n], x) for n in spec.param_names}
-    scalars = tuple((n, v) for n, v in checked.items() if isinstance(v, float))
+    scalars = tuple((n, v.hex()) for n, v in checked.items() if isinstance(v, float))
     tensors = [v for v in checked.values() if not isinstance(v, float)]
     op = _op(spec, call.native, scalars)
     rank = x.shape.rank
