@@ -164,3 +164,19 @@ def test_op_cache_is_bounded_and_nan_is_one_entry():
     assert adapter._op.cache_info().currsize <= adapter._OP_CACHE_SIZE
     np.testing.assert_allclose(xtf.apply("elu", x, alpha=0.7).numpy(), [0.7 * np.expm1(-1.0), 2.0], rtol=1e-6)
 
+
+
+@pytest.mark.parametrize(
+    "call,error,text",
+    [
+        (lambda t: xtf.apply("elu", t, alpha="abc"), xact.ParameterError, "parameter 'alpha' must be a number"),
+        (lambda t: xtf.apply("no_such_unit", t), xact.UnknownActivationError, "no activation named 'no_such_unit'"),
+        (lambda t: xtf.relu(t, beta=1.0), xact.ParameterError, "unexpected parameter(s) 'beta'"),
+        (lambda t: xtf.apply("relu", tf.cast(t, tf.int32)), xact.XactTypeError, "needs a floating input"),
+        (lambda t: xtf.Activation("elu", alpha="abc")(t), xact.ParameterError, "'alpha'"),
+    ],
+)
+def test_errors_inside_tf_function_keep_their_xact_type_and_message(call, error, text):
+    with pytest.raises(error) as info:
+        tf.function(call)(tf.ones(3))
+    assert text in str(info.value)

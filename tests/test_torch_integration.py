@@ -208,3 +208,14 @@ def test_compiled_first_call_and_compile_under_no_grad_and_inference_mode():
     r = subprocess.run([sys.executable, "-c", _FIRST_CALL_COMPILED], capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     assert "RESULTS [True, True, True, True]" in r.stdout
+
+
+def test_errors_inside_torch_compile_keep_the_xact_message():
+    x = torch.ones(3)
+    torch._dynamo.reset()
+    with pytest.raises(xact.ParameterError, match="parameter 'alpha' must be a number"):
+        torch.compile(lambda t: xt.apply("elu", t, alpha="abc"))(x)  # dynamo falls back: the xact error
+    torch._dynamo.reset()
+    # fullgraph=True: dynamo wraps it in its own error; the xact message stays in it
+    with pytest.raises(Exception, match="parameter 'alpha' must be a number"):
+        torch.compile(lambda t: xt.apply("elu", t, alpha="abc"), fullgraph=True)(x)
