@@ -166,14 +166,36 @@ def test_op_cache_is_bounded_and_nan_is_one_entry():
 
 
 
+def _bad_alpha(t):
+    return xtf.apply("elu", t, alpha="abc")
+
+
+def _unknown(t):
+    return xtf.apply("no_such_unit", t)
+
+
+def _bad_keyword(t):
+    return xtf.relu(t, beta=1.0)
+
+
+def _integer_input(t):
+    return xtf.apply("relu", tf.cast(t, tf.int32))
+
+
+def _bad_layer(t):
+    return xtf.Activation("elu", alpha="abc")(t)
+
+
+# Named functions, one per line: AutoGraph converts them (it cannot parse lambdas
+# that share a line, and then runs them unconverted, which would hide the wrapping).
 @pytest.mark.parametrize(
     "call,error,text",
     [
-        (lambda t: xtf.apply("elu", t, alpha="abc"), xact.ParameterError, "parameter 'alpha' must be a number"),
-        (lambda t: xtf.apply("no_such_unit", t), xact.UnknownActivationError, "no activation named 'no_such_unit'"),
-        (lambda t: xtf.relu(t, beta=1.0), xact.ParameterError, "unexpected parameter(s) 'beta'"),
-        (lambda t: xtf.apply("relu", tf.cast(t, tf.int32)), xact.XactTypeError, "needs a floating input"),
-        (lambda t: xtf.Activation("elu", alpha="abc")(t), xact.ParameterError, "'alpha'"),
+        (_bad_alpha, xact.ParameterError, "parameter 'alpha' must be a number"),
+        (_unknown, xact.UnknownActivationError, "no activation named 'no_such_unit'"),
+        (_bad_keyword, xact.ParameterError, "unexpected parameter(s) 'beta'"),
+        (_integer_input, xact.XactTypeError, "needs a floating input"),
+        (_bad_layer, xact.ParameterError, "'alpha'"),
     ],
 )
 def test_errors_inside_tf_function_keep_their_xact_type_and_message(call, error, text):
