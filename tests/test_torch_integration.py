@@ -219,3 +219,15 @@ def test_errors_inside_torch_compile_keep_the_xact_message():
     # fullgraph=True: dynamo wraps it in its own error; the xact message stays in it
     with pytest.raises(Exception, match="parameter 'alpha' must be a number"):
         torch.compile(lambda t: xt.apply("elu", t, alpha="abc"), fullgraph=True)(x)
+
+
+def test_torchscript_is_refused_with_what_to_use_instead():
+    model = mlp()
+    x = torch.randn(3, 4)
+    with pytest.raises(xact.ModeError, match=r"TorchScript.*torch\.export"):
+        torch.jit.script(model)
+    with pytest.raises(xact.ModeError, match=r"TorchScript.*torch\.export"):
+        torch.jit.trace(model, (x,))
+    with pytest.raises(xact.ModeError, match="TorchScript"):
+        torch.jit.trace(lambda t: xt.apply("gelu", t, mode="numpy"), (x,))
+    torch.testing.assert_close(torch.export.export(model, (x,)).module()(x), model(x))  # the way that works

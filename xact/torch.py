@@ -539,8 +539,22 @@ def _check_param(spec: Spec, name: str, value: Any, x: torch.Tensor) -> torch.Te
     )
 
 
+_NO_TORCHSCRIPT = (
+    "xact activations do not support TorchScript (torch.jit.script / torch.jit.trace): "
+    "they run as Python autograd Functions and custom ops, which TorchScript cannot hold. "
+    "Use torch.export.export(model, (x,)) or torch.onnx.export(model, (x,), dynamo=True) "
+    "to export, and torch.compile to compile; all three work"
+)
+
+
+def _refuse_torchscript() -> None:
+    if torch.jit.is_tracing() and not torch.onnx.is_in_onnx_export():
+        raise ModeError(_NO_TORCHSCRIPT)
+
+
 def _run(call: Call, x: Any) -> torch.Tensor:
     spec = call.spec
+    _refuse_torchscript()
     x = _check_input(spec, x)
     params = [_check_param(spec, n, call.params[n], x) for n in spec.param_names]
     if not call.native and x.device.type == "meta":
@@ -629,6 +643,10 @@ class Activation(torch.nn.Module):
         if self.trainable:
             params.update(self.named_parameters(recurse=False))
         return _run(resolve(self.activation, self.mode, params), x)
+
+    def __prepare_scriptable__(self) -> torch.nn.Module:
+        # torch.jit.script calls this on every submodule first: fail with what to use.
+        raise ModeError(_NO_TORCHSCRIPT)
 
     def extra_repr(self) -> str:
         vals = ", ".join(f"{k}={v}" for k, v in self._fixed.items())
