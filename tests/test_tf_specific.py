@@ -202,3 +202,28 @@ def test_errors_inside_tf_function_keep_their_xact_type_and_message(call, error,
     with pytest.raises(error) as info:
         tf.function(call)(tf.ones(3))
     assert text in str(info.value)
+
+
+def test_redefinition_after_tracing_warns_and_new_traces_use_the_new_spec(fresh_name):
+    xact.define(fresh_name, fn=lambda x, xp=np: 2.0 * x, grad=lambda x, xp=np: 2.0 + 0.0 * x)
+    x = tf.constant([1.0, -3.0])
+    traced = tf.function(lambda t: xtf.apply(fresh_name, t))
+    assert traced(x).numpy().tolist() == [2.0, -6.0]
+    with pytest.warns(xact.XactWarning, match="traced with it keep computing the old definition"):
+        xact.define(fresh_name, fn=lambda x, xp=np: 5.0 * x, grad=lambda x, xp=np: 5.0 + 0.0 * x, replace=True)
+    assert xtf.apply(fresh_name, x).numpy().tolist() == [5.0, -15.0]  # eager: the new spec
+    fresh = tf.function(lambda t: xtf.apply(fresh_name, t))
+    assert fresh(x).numpy().tolist() == [5.0, -15.0]  # a new trace: the new spec
+    assert traced(x).numpy().tolist() == [2.0, -6.0]  # the old graph: the old spec, as warned
+    with pytest.warns(xact.XactWarning, match="redefined or unregistered"):
+        xact.unregister(fresh_name)
+
+
+def test_redefining_a_spec_used_only_eagerly_does_not_warn(fresh_name):
+    import warnings
+
+    xact.define(fresh_name, fn=lambda x, xp=np: 2.0 * x, grad=lambda x, xp=np: 2.0 + 0.0 * x)
+    xtf.apply(fresh_name, tf.constant([1.0]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        xact.define(fresh_name, fn=lambda x, xp=np: 3.0 * x, grad=lambda x, xp=np: 3.0 + 0.0 * x, replace=True)

@@ -102,7 +102,8 @@ _ADAPTER_NAMES = frozenset(
     Any Call Callable ModeError ParameterError Params Real Sequence Spec SpecError
     XactTypeError annotations call_fn call_grad compute_dtype dataclasses functools get
     inspect keras named_attributes namespace np numpy_namespace private readonly
-    require_float resolve tf tf_namespace torch torch_namespace
+    require_float resolve tf tf_namespace torch torch_namespace warnings weakref
+    XactWarning param_shape_of
     """.split()
 )
 
@@ -288,7 +289,9 @@ def define(
         family: catalogue family ("user" for user specs).
         monotonic: True when the function is non-decreasing everywhere.
         tolerances: per-spec tolerance overrides ``{quantity: (ulps, reason)}``.
-        replace: allow replacing an existing spec of the same name.
+        replace: allow replacing an existing spec of the same name. Eager calls
+            and new traces use the new spec at once; a ``tf.function`` traced
+            with the old one keeps computing it (xact.tf warns): build it again.
 
     Returns:
         The registered :class:`Spec`.
@@ -352,11 +355,23 @@ def define(
         probe(spec)  # before registering: a failed define leaves the registry as it was
     _ensure_catalogue()  # so a user name cannot shadow a catalogue name
     with _LOCK:
-        _register(spec, replace=replace)
+        old = _register(spec, replace=replace)
+    if old is not None:
+        _retired(old)
     return spec
 
 
-def _register(spec: Spec, *, replace: bool) -> None:
+# Called (outside the lock) with each spec that define(replace=True) or unregister()
+# retires, so an adapter can say what it cached for it (xact.tf: traced graphs).
+_RETIRE_HOOKS: list[Callable[[Spec], None]] = []
+
+
+def _retired(spec: Spec) -> None:
+    for hook in list(_RETIRE_HOOKS):
+        hook(spec)
+
+
+def _register(spec: Spec, *, replace: bool) -> Spec | None:
     taken = [n for n in (spec.name, *spec.aliases) if n in _SPECS or n in _ALIASES]
     old = _SPECS.get(spec.name)
     if replace and old is not None:
@@ -374,6 +389,7 @@ def _register(spec: Spec, *, replace: bool) -> None:
     _SPECS[spec.name] = spec
     for a in spec.aliases:
         _ALIASES[a] = spec.name
+    return old
 
 
 def unregister(name: str) -> Spec:
@@ -383,7 +399,8 @@ def unregister(name: str) -> Spec:
         del _SPECS[spec.name]
         for a in spec.aliases:
             _ALIASES.pop(a, None)
-        return spec
+    _retired(spec)
+    return spec
 
 
 def get(name: str | Spec) -> Spec:

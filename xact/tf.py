@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import warnings
+import weakref
 from collections.abc import Callable, Sequence
 from numbers import Real
 from typing import Any
@@ -32,10 +34,11 @@ import numpy as np
 import tensorflow as tf
 
 from xact import kernels as _kernels
+from xact import spec as _spec_module
 from xact._call import Call, call_fn, call_grad, named_attributes, resolve
 from xact._dtypes import require_float
 from xact._host import readonly
-from xact.errors import ModeError, ParameterError, SpecError, XactTypeError
+from xact.errors import ModeError, ParameterError, SpecError, XactTypeError, XactWarning
 from xact.kernels import tf as _tf_kernels
 from xact.ops.numpy import namespace as numpy_namespace
 from xact.ops.tf import namespace as tf_namespace
@@ -313,8 +316,31 @@ def _check_param(spec: Spec, name: str, value: Any, x: tf.Tensor) -> tf.Tensor |
 _MAX_RANK = 8
 
 
+# Specs that a graph has been traced with. A graph holds the spec it was traced with:
+# after define(replace=True) or unregister() it keeps computing that one, while eager
+# calls and new traces (a new tf.function, a new input signature) use the registry.
+_TRACED: weakref.WeakSet[Spec] = weakref.WeakSet()
+
+
+def _warn_if_traced(spec: Spec) -> None:
+    if spec in _TRACED:
+        warnings.warn(
+            f"{spec.name!r} was redefined or unregistered, but tf.function graphs traced "
+            "with it keep computing the old definition; build those tf.functions (and "
+            "Keras models' compiled steps, e.g. by compiling the model again) anew to "
+            "use the registry as it is now. Eager calls and new traces already do.",
+            XactWarning,
+            stacklevel=4,
+        )
+
+
+_spec_module._RETIRE_HOOKS.append(_warn_if_traced)
+
+
 def _run(call: Call, x: Any) -> tf.Tensor:
     spec = call.spec
+    if not tf.executing_eagerly():
+        _TRACED.add(spec)
     x = _check_input(spec, x)
     checked = {n: _check_param(spec, n, call.params[n], x) for n in spec.param_names}
     scalars = tuple((n, v.hex()) for n, v in checked.items() if isinstance(v, float))
