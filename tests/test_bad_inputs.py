@@ -101,3 +101,62 @@ def test_numpy_adapter_bad_inputs():
         xnp.apply("relu", np.ones(2, complex))
     with pytest.raises(xact.XactTypeError, match="NumPy array"):
         xnp.apply("relu", "1.0")
+
+
+# ------------------------------------------------------------------ issue 11: raw errors no more
+
+
+@pytest.mark.parametrize("bad", ["abc", 10**400, -(10**400), None, True, b"1"])
+def test_unusable_parameter_numbers_are_parameter_errors_everywhere(framework, mode, bad):
+    x = framework.tensor([1.0, -1.0], "float32")
+    with pytest.raises(xact.ParameterError, match="'alpha'"):
+        framework.apply("elu", x, mode=mode, alpha=bad)
+    import xact.numpy as xnp
+
+    with pytest.raises(xact.ParameterError, match="'alpha'"):
+        xnp.apply("elu", np.array([1.0]), mode=mode, alpha=bad)
+    with pytest.raises(xact.ParameterError, match="'alpha'"):
+        framework.adapter.Activation("elu", alpha=bad)
+
+
+@pytest.mark.parametrize("shape", [(-1,), (2, -3), "ab", (1.5,), 3, (True,)])
+def test_torch_module_refuses_a_bad_param_shape(shape):
+    pytest.importorskip("torch")
+    import xact.torch as xt
+
+    with pytest.raises(xact.ParameterError, match="param_shape"):
+        xt.Activation("elu", trainable=True, param_shape=shape)
+
+
+def test_torch_sparse_and_nested_tensors_are_type_errors(mode):
+    torch = pytest.importorskip("torch")
+    import xact.torch as xt
+
+    dense = torch.tensor([[0.0, -1.0], [2.0, 0.0]])
+    for x in (dense.to_sparse(), dense.to_sparse_csr(), torch.nested.nested_tensor([dense[0], dense[1, :1]])):
+        with pytest.raises(xact.XactTypeError, match="to_dense"):
+            xt.apply("relu", x, mode=mode)
+
+
+def test_numpy_adapter_list_of_strings_is_a_type_error():
+    import xact.numpy as xnp
+
+    with pytest.raises(xact.XactTypeError, match="float64 array"):
+        xnp.apply("relu", ["a", "b"])
+
+
+def test_define_refuses_a_default_beyond_float(fresh_name):
+    with pytest.raises(xact.SpecError, match="must be a number"):
+        xact.define(fresh_name, fn=lambda x, a=1.0, xp=np: a * x, grad=lambda x, a=1.0, xp=np: (a + 0 * x, x),
+                    params={"a": 10**400})
+
+
+@pytest.mark.parametrize("target", ["../x:y", ":", "a/b:c", "os:pa-th", "os:path"])
+def test_xact_check_bad_targets_give_one_line(target):
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "xact", "check", target], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and r.stderr.startswith("xact check: ")

@@ -6,6 +6,7 @@ with a timeout, so a deadlock fails the test instead of hanging CI.
 
 from __future__ import annotations
 
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -102,3 +103,106 @@ def test_torch_and_tf_threads_at_once(mode):
         futures = [pool.submit(run_torch), pool.submit(run_tf), pool.submit(run_torch), pool.submit(run_tf)]
         errors = [f.result(timeout=TIMEOUT_S) for f in futures]
     assert max(errors) < 1e-14
+
+
+# ------------------------------------------------------------------ the first registry call
+# Each scenario runs in a fresh interpreter, where the catalogue is not loaded yet.
+
+_FIRST_CALL = r"""
+import threading, numpy as np, xact
+n = 8
+start = threading.Barrier(n)
+errors = []
+def first():
+    start.wait()
+    try:
+        assert xact.get("relu").name == "relu" and len(xact.names()) > 50
+    except Exception as e:
+        errors.append(repr(e))
+threads = [threading.Thread(target=first) for _ in range(n)]
+for t in threads: t.start()
+for t in threads: t.join()
+print("ERRORS", errors)
+"""
+
+# The catalogue's define (bound at its import) made slow, so the load is in progress
+# when the main thread acts; `started` says it is.
+_SLOW_LOAD = r"""
+import os, sys, threading, time, numpy as np, xact, xact.spec
+real, started = xact.spec.define, threading.Event()
+def slow(*a, **k):
+    started.set(); time.sleep(0.005); return real(*a, **k)
+xact.spec.define = slow
+loader = threading.Thread(target=xact.names); loader.start()
+assert started.wait(30)
+"""
+
+
+def _run_fresh(code: str) -> str:
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=TIMEOUT_S)
+    assert r.returncode == 0, r.stderr[-2000:]
+    return r.stdout
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_threads_racing_to_the_first_registry_call_all_see_the_catalogue(attempt):
+    assert "ERRORS []" in _run_fresh(_FIRST_CALL)
+
+
+def test_define_during_the_catalogue_load_is_probed():
+    out = _run_fresh(_SLOW_LOAD + r"""
+try:
+    xact.define("promotes", fn=lambda x, xp=np: x * np.float64(2.0), grad=lambda x, xp=np: 2.0 + 0 * x)
+    print("ACCEPTED")
+except xact.SpecError:
+    print("REFUSED")
+loader.join()
+print("LOADED", "relu" in xact.names(), "promotes" in xact.names())
+""")
+    assert "REFUSED" in out and "LOADED True False" in out
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_fork_during_the_catalogue_load_gives_a_child_with_the_whole_catalogue():
+    out = _run_fresh(_SLOW_LOAD + r"""
+pid = os.fork()
+if pid == 0:
+    import signal
+    signal.alarm(20)  # a hang becomes a failure
+    os._exit(0 if len(xact.names()) == len(xact.names()) > 50 and xact.get("gelu") else 3)
+_, status = os.waitpid(pid, 0)
+loader.join()
+print("CHILD", os.waitstatus_to_exitcode(status))
+""")
+    assert "CHILD 0" in out
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_fork_while_other_threads_use_the_registry_never_hangs_the_child():
+    out = _run_fresh(r"""
+import os, threading, signal, numpy as np, xact
+xact.names()
+stop = threading.Event()
+def busy(i):
+    k = 0
+    while not stop.is_set():
+        name = f"busy_{i}_{k}"
+        xact.define(name, fn=lambda x, xp=np: x * 1.0, grad=lambda x, xp=np: xp.ones_like(x))
+        xact.unregister(name); xact.names(); k += 1
+threads = [threading.Thread(target=busy, args=(i,)) for i in range(3)]
+for t in threads: t.start()
+codes = []
+for _ in range(15):
+    pid = os.fork()
+    if pid == 0:
+        signal.alarm(3)
+        os._exit(0 if "relu" in xact.names() and xact.get("relu") else 3)
+    codes.append(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+stop.set()
+for t in threads: t.join()
+print("CODES", sorted(set(codes)))
+""")
+    assert "CODES [0]" in out

@@ -119,3 +119,111 @@ def test_keras_config_holds_names_and_numbers_only():
     assert config["config"]["params"] == {"beta": 1.5}
     restored = keras.saving.deserialize_keras_object(config, safe_mode=True)
     assert isinstance(restored, xtf.Activation) and restored.param_shape == (2,)
+
+
+@pytest.mark.parametrize("mode", ["native", "numpy"])
+@pytest.mark.parametrize("rank", [9, 10])
+def test_any_rank_works_for_specs_using_where(mode, rank):
+    a = np.linspace(-3.0, 3.0, 2**rank).reshape((2,) * rank)
+    for name in ("relu", "elu", "hardtanh", "gelu_tanh"):
+        x = tf.constant(a)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = xtf.apply(name, x, mode=mode)
+        g = tape.gradient(y, x)
+        assert y.shape == a.shape
+        np.testing.assert_allclose(y.numpy(), xnp.apply(name, a), rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(g.numpy(), xnp.grad(name, a), rtol=1e-12, atol=1e-15)
+
+
+def test_rank_nine_with_a_broadcast_tensor_parameter_and_unknown_rank():
+    a = np.linspace(-3.0, 3.0, 2**9).reshape((2,) * 9).astype(np.float32)
+    alpha = tf.Variable(np.full((2,) + (1,) * 8, 0.5, np.float32))
+    with tf.GradientTape() as tape:
+        y = xtf.apply("elu", tf.constant(a), alpha=alpha)
+    g = tape.gradient(y, alpha)
+    np.testing.assert_allclose(y.numpy(), xnp.apply("elu", a, alpha=0.5), rtol=1e-6)
+    want = xnp.grads("elu", a, alpha=0.5)[1].astype(np.float64).sum(axis=tuple(range(1, 9)), keepdims=True)
+    np.testing.assert_allclose(g.numpy(), want, rtol=1e-5)
+
+    f = tf.function(lambda t: xtf.apply("relu", t), input_signature=[tf.TensorSpec(None, tf.float32)])
+    np.testing.assert_array_equal(f(tf.constant(a)).numpy(), np.maximum(a, 0))
+
+
+def test_op_cache_is_bounded_and_nan_is_one_entry():
+    from xact import tf as adapter
+
+    adapter._op.cache_clear()
+    x = tf.constant([-1.0, 2.0])
+    for _ in range(5):
+        y = xtf.apply("elu", x, alpha=float("nan"))
+    assert adapter._op.cache_info().currsize == 1
+    assert np.isnan(y.numpy()[0]) and y.numpy()[1] == 2.0
+    for i in range(adapter._OP_CACHE_SIZE + 50):
+        xtf.apply("elu", x, alpha=0.001 * (i + 1))
+    assert adapter._op.cache_info().currsize <= adapter._OP_CACHE_SIZE
+    np.testing.assert_allclose(xtf.apply("elu", x, alpha=0.7).numpy(), [0.7 * np.expm1(-1.0), 2.0], rtol=1e-6)
+
+
+
+def _bad_alpha(t):
+    return xtf.apply("elu", t, alpha="abc")
+
+
+def _unknown(t):
+    return xtf.apply("no_such_unit", t)
+
+
+def _bad_keyword(t):
+    return xtf.relu(t, beta=1.0)
+
+
+def _integer_input(t):
+    return xtf.apply("relu", tf.cast(t, tf.int32))
+
+
+def _bad_layer(t):
+    return xtf.Activation("elu", alpha="abc")(t)
+
+
+# Named functions, one per line: AutoGraph converts them (it cannot parse lambdas
+# that share a line, and then runs them unconverted, which would hide the wrapping).
+@pytest.mark.parametrize(
+    "call,error,text",
+    [
+        (_bad_alpha, xact.ParameterError, "parameter 'alpha' must be a number"),
+        (_unknown, xact.UnknownActivationError, "no activation named 'no_such_unit'"),
+        (_bad_keyword, xact.ParameterError, "unexpected parameter(s) 'beta'"),
+        (_integer_input, xact.XactTypeError, "needs a floating input"),
+        (_bad_layer, xact.ParameterError, "'alpha'"),
+    ],
+)
+def test_errors_inside_tf_function_keep_their_xact_type_and_message(call, error, text):
+    with pytest.raises(error) as info:
+        tf.function(call)(tf.ones(3))
+    assert text in str(info.value)
+
+
+def test_redefinition_after_tracing_warns_and_new_traces_use_the_new_spec(fresh_name):
+    xact.define(fresh_name, fn=lambda x, xp=np: 2.0 * x, grad=lambda x, xp=np: 2.0 + 0.0 * x)
+    x = tf.constant([1.0, -3.0])
+    traced = tf.function(lambda t: xtf.apply(fresh_name, t))
+    assert traced(x).numpy().tolist() == [2.0, -6.0]
+    with pytest.warns(xact.XactWarning, match="traced with it keep computing the old definition"):
+        xact.define(fresh_name, fn=lambda x, xp=np: 5.0 * x, grad=lambda x, xp=np: 5.0 + 0.0 * x, replace=True)
+    assert xtf.apply(fresh_name, x).numpy().tolist() == [5.0, -15.0]  # eager: the new spec
+    fresh = tf.function(lambda t: xtf.apply(fresh_name, t))
+    assert fresh(x).numpy().tolist() == [5.0, -15.0]  # a new trace: the new spec
+    assert traced(x).numpy().tolist() == [2.0, -6.0]  # the old graph: the old spec, as warned
+    with pytest.warns(xact.XactWarning, match="redefined or unregistered"):
+        xact.unregister(fresh_name)
+
+
+def test_redefining_a_spec_used_only_eagerly_does_not_warn(fresh_name):
+    import warnings
+
+    xact.define(fresh_name, fn=lambda x, xp=np: 2.0 * x, grad=lambda x, xp=np: 2.0 + 0.0 * x)
+    xtf.apply(fresh_name, tf.constant([1.0]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        xact.define(fresh_name, fn=lambda x, xp=np: 3.0 * x, grad=lambda x, xp=np: 3.0 + 0.0 * x, replace=True)

@@ -174,3 +174,60 @@ def test_export_keeps_the_bridge_as_one_custom_op():
     targets = [str(n.target) for n in program.graph.nodes if n.op == "call_function"]
     assert any("xact.host_values" in t for t in targets), targets
     torch.testing.assert_close(program.module()(x), model(x))
+
+
+_FIRST_CALL_COMPILED = r"""
+import torch, xact.torch as xt
+x = torch.linspace(-3.0, 3.0, 13)
+def close(a, b):
+    return torch.allclose(a, b, rtol=1e-6, atol=1e-7)
+out = []
+f = torch.compile(lambda t: xt.apply("relu", t), fullgraph=True)  # the very first xact call
+with torch.no_grad():
+    out.append(close(f(x), xt.relu(x)))
+g = torch.compile(lambda t: xt.apply("elu", t, alpha=0.5), fullgraph=True)
+with torch.inference_mode():
+    out.append(close(g(x), xt.apply("elu", x, alpha=0.5)))
+h = torch.compile(lambda t: xt.apply("mish", t), fullgraph=True)
+with torch.inference_mode():
+    out.append(close(h(x), xt.apply("mish", x)))
+xr = x.clone().requires_grad_(True)
+k = torch.compile(lambda t: xt.apply("leaky_relu", t, negative_slope=0.2), fullgraph=True)
+y = k(xr); y.sum().backward()
+xe = x.clone().requires_grad_(True)
+ye = xt.apply("leaky_relu", xe, negative_slope=0.2); ye.sum().backward()
+out.append(close(y, ye) and close(xr.grad, xe.grad))
+print("RESULTS", out)
+"""
+
+
+def test_compiled_first_call_and_compile_under_no_grad_and_inference_mode():
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-c", _FIRST_CALL_COMPILED], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "RESULTS [True, True, True, True]" in r.stdout
+
+
+def test_errors_inside_torch_compile_keep_the_xact_message():
+    x = torch.ones(3)
+    torch._dynamo.reset()
+    with pytest.raises(xact.ParameterError, match="parameter 'alpha' must be a number"):
+        torch.compile(lambda t: xt.apply("elu", t, alpha="abc"))(x)  # dynamo falls back: the xact error
+    torch._dynamo.reset()
+    # fullgraph=True: dynamo wraps it in its own error; the xact message stays in it
+    with pytest.raises(Exception, match="parameter 'alpha' must be a number"):
+        torch.compile(lambda t: xt.apply("elu", t, alpha="abc"), fullgraph=True)(x)
+
+
+def test_torchscript_is_refused_with_what_to_use_instead():
+    model = mlp()
+    x = torch.randn(3, 4)
+    with pytest.raises(xact.ModeError, match=r"TorchScript.*torch\.export"):
+        torch.jit.script(model)
+    with pytest.raises(xact.ModeError, match=r"TorchScript.*torch\.export"):
+        torch.jit.trace(model, (x,))
+    with pytest.raises(xact.ModeError, match="TorchScript"):
+        torch.jit.trace(lambda t: xt.apply("gelu", t, mode="numpy"), (x,))
+    torch.testing.assert_close(torch.export.export(model, (x,)).module()(x), model(x))  # the way that works

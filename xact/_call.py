@@ -13,7 +13,7 @@ import math
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from numbers import Real
+from numbers import Integral, Real
 from typing import Any, Literal
 
 from xact.errors import ModeError, ParameterError, SpecError, UnknownActivationError
@@ -52,6 +52,8 @@ def resolve(activation: str | Spec, mode: str, params: Mapping[str, Any]) -> Cal
             f"{spec.name!r} got unexpected parameter(s) {', '.join(map(repr, unknown))}; "
             f"it takes {takes}"
         )
+    for k, v in params.items():
+        check_number(spec.name, k, v)
     native = spec.takes_xp if mode == "auto" else mode == "native"
     values = {**spec.params, **params}
     return Call(spec=spec, native=native, params=values)
@@ -82,17 +84,77 @@ def number(spec: Spec, name: str, value: Any) -> float:
         )
     return v
 
+def _writes_input(spec: Spec, what: str, e: ValueError) -> SpecError:
+    return SpecError(
+        f"{spec.name!r}: {what} writes into its input ({e}); xact hands specs read-only "
+        "data so the caller's tensor is never changed. Return a new array instead: "
+        "`y = x * 2`, not `x *= 2`, `x[...] = ...` or `out=x`"
+    )
+
+
+def _is_readonly_write(e: ValueError) -> bool:
+    return "read-only" in str(e)
+
+
+def check_number(activation: str, name: str, value: Any) -> None:
+    """Refuse a parameter value no adapter can take: a string, a bool, a number beyond float.
+
+    Tensors and arrays are left to the adapter, which checks dtype, device and shape.
+    """
+    if isinstance(value, (str, bytes, bool)) or value is None:
+        raise ParameterError(
+            f"{activation!r}: parameter {name!r} must be a number or a floating tensor, "
+            f"got {type(value).__name__} {value!r}"
+        )
+    if isinstance(value, Real):
+        try:
+            float(value)
+        except OverflowError:
+            shown = str(value) if len(str(value)) < 24 else f"{str(value)[:12]}... ({len(str(value))} digits)"
+            raise ParameterError(
+                f"{activation!r}: parameter {name!r} = {shown} is too large for a "
+                "float (beyond 1.8e308); give a float, e.g. float('inf') if that is meant"
+            ) from None
+
+
+def param_shape_of(activation: str, shape: Any) -> tuple[int, ...]:
+    """A layer's ``param_shape`` as a tuple of non-negative ints, or a ParameterError."""
+    try:
+        dims = tuple(shape)
+    except TypeError:
+        dims = None
+    if (
+        dims is None
+        or isinstance(shape, (str, bytes))
+        or not all(isinstance(d, Integral) and not isinstance(d, bool) and d >= 0 for d in dims)
+    ):
+        raise ParameterError(
+            f"{activation!r}: param_shape must be a sequence of non-negative ints, e.g. "
+            f"(C, 1, 1) or (); got {shape!r}"
+        )
+    return tuple(int(d) for d in dims)
+
 
 def call_fn(spec: Spec, x: Any, params: Mapping[str, Any], xp: Any | None) -> Any:
     """``spec.fn(x, **params)``, passing ``xp`` when the spec takes it."""
-    if spec.takes_xp:
-        return spec.fn(x, **params, xp=xp)
-    return spec.fn(x, **params)
+    try:
+        if spec.takes_xp:
+            return spec.fn(x, **params, xp=xp)
+        return spec.fn(x, **params)
+    except ValueError as e:
+        if _is_readonly_write(e):
+            raise _writes_input(spec, "fn", e) from None
+        raise
 
 
 def call_grad(spec: Spec, x: Any, params: Mapping[str, Any], xp: Any | None) -> tuple[Any, ...]:
     """The declared partials as a tuple: ``(d/dx, d/dp1, ...)`` in ``params`` order."""
-    out = spec.grad(x, **params, xp=xp) if spec.takes_xp else spec.grad(x, **params)
+    try:
+        out = spec.grad(x, **params, xp=xp) if spec.takes_xp else spec.grad(x, **params)
+    except ValueError as e:
+        if _is_readonly_write(e):
+            raise _writes_input(spec, "grad", e) from None
+        raise
     n = 1 + len(spec.params)
     if n == 1:
         if isinstance(out, (tuple, list)):

@@ -12,6 +12,11 @@ from __future__ import annotations
 class XactError(Exception):
     """Base class of every error raised by xact."""
 
+    # Exception's own constructor (the builtins' behave the same): AutoGraph re-raises an
+    # error from inside a tf.function as its own type only when the type has it, and as
+    # a StagingError otherwise, which `except xact.XactError` would no longer catch.
+    __init__ = Exception.__init__
+
 
 class UnknownActivationError(XactError, LookupError):
     """No activation is registered under the requested name."""

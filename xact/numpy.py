@@ -18,6 +18,7 @@ import numpy as np
 
 from xact._call import Call, call_fn, call_grad, named_attributes, resolve
 from xact._dtypes import compute_dtype, require_float
+from xact._host import private, readonly
 from xact.errors import ParameterError, SpecError, XactTypeError
 from xact.ops.numpy import namespace
 from xact.spec import Spec
@@ -25,10 +26,10 @@ from xact.spec import Spec
 __all__ = ["apply", "grad", "grads"]
 
 
-def _as_output(y: Any, like: np.ndarray, spec: Spec, what: str) -> np.ndarray:
+def _as_output(y: Any, like: np.ndarray, spec: Spec, what: str, inputs: tuple[Any, ...]) -> np.ndarray:
     y = np.asarray(y, dtype=like.dtype)
     if y.shape == like.shape:
-        return y
+        return private(y, *inputs)  # never the caller's memory (fn may return x itself)
     try:
         return np.array(np.broadcast_to(y, like.shape))  # a writable copy, 0-d kept
     except ValueError:
@@ -41,7 +42,13 @@ def _as_output(y: Any, like: np.ndarray, spec: Spec, what: str) -> np.ndarray:
 def _prepare(call: Call, a: Any) -> tuple[np.ndarray, np.dtype, dict[str, Any]]:
     spec = call.spec
     if isinstance(a, (list, tuple, int, float)) and not isinstance(a, bool):
-        a = np.asarray(a, dtype=np.float64)
+        try:
+            a = np.asarray(a, dtype=np.float64)
+        except (TypeError, ValueError, OverflowError) as e:
+            raise XactTypeError(
+                f"xact.numpy.{spec.name} takes a NumPy array or numbers; {type(a).__name__} "
+                f"could not become a float64 array ({e})"
+            ) from None
     if not isinstance(a, (np.ndarray, np.generic)):
         raise XactTypeError(
             f"xact.numpy.{spec.name} takes a NumPy array, got {type(a).__name__}; "
@@ -56,13 +63,13 @@ def _prepare(call: Call, a: Any) -> tuple[np.ndarray, np.dtype, dict[str, Any]]:
         if isinstance(v, (int, float)) and not isinstance(v, bool):
             params[n] = float(v)
         elif isinstance(v, (np.ndarray, np.generic)) and v.dtype.kind == "f":
-            params[n] = np.asarray(v, dtype=cdt)
+            params[n] = readonly(np.asarray(v, dtype=cdt))
         else:
             raise ParameterError(
                 f"{spec.name!r}: parameter {n!r} must be a number or a floating NumPy "
                 f"array, got {type(v).__name__}"
             )
-    return a.astype(cdt, copy=False), a.dtype, params
+    return readonly(a.astype(cdt, copy=False)), a.dtype, params
 
 
 def apply(activation: str | Spec, a: Any, /, *, mode: str = "auto", **params: Any) -> np.ndarray:
@@ -76,7 +83,7 @@ def apply(activation: str | Spec, a: Any, /, *, mode: str = "auto", **params: An
     call = resolve(activation, mode, params)
     x, out_dtype, ps = _prepare(call, a)
     with np.errstate(all="ignore"):  # inf * 0 in an unselected where-branch is expected
-        y = _as_output(call_fn(call.spec, x, ps, namespace(x.dtype)), x, call.spec, "fn")
+        y = _as_output(call_fn(call.spec, x, ps, namespace(x.dtype)), x, call.spec, "fn", (x, *ps.values()))
     return y.astype(out_dtype, copy=False)
 
 
@@ -86,7 +93,8 @@ def grads(activation: str | Spec, a: Any, /, *, mode: str = "auto", **params: An
     x, out_dtype, ps = _prepare(call, a)
     with np.errstate(all="ignore"):
         parts = call_grad(call.spec, x, ps, namespace(x.dtype))
-    return tuple(_as_output(p, x, call.spec, "grad").astype(out_dtype, copy=False) for p in parts)
+    inputs = (x, *ps.values())
+    return tuple(_as_output(p, x, call.spec, "grad", inputs).astype(out_dtype, copy=False) for p in parts)
 
 
 def grad(activation: str | Spec, a: Any, /, *, mode: str = "auto", **params: Any) -> np.ndarray:

@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import difflib
 import inspect
+import keyword
+import os
 import threading
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -89,28 +92,96 @@ class Spec:
 
 # Names the adapters and layers take themselves (Keras layers also take name, dtype).
 _RESERVED_PARAMS = ("xp", "mode", "x", "trainable", "param_shape", "params", "name", "dtype")
+
+# Every activation is an attribute of xact.torch, xact.tf and xact.numpy (xt.gelu), but a
+# module's own globals win over its __getattr__: these names can never be activations.
+# tests/test_names.py checks that the adapters define no public global missing here.
+_ADAPTER_NAMES = frozenset(
+    """
+    Activation apply grad grads set_fusion
+    Any Call Callable ModeError ParameterError Params Real Sequence Spec SpecError
+    XactTypeError annotations call_fn call_grad compute_dtype dataclasses functools get
+    inspect keras named_attributes namespace np numpy_namespace private readonly
+    require_float resolve tf tf_namespace torch torch_namespace warnings weakref
+    XactWarning param_shape_of
+    """.split()
+)
+
+# A parameter becomes an attribute or weight of the layers (xt.Activation registers an
+# nn.Parameter of that name, xtf.Activation a Keras weight) and a keyword of their
+# constructors, so it must not be an nn.Module or Keras Layer attribute either.
+# tests/test_names.py checks these against the installed torch and keras.
+_LAYER_ATTRIBUTES = frozenset(
+    """
+    activation mode param_shape params trainable values
+    T_destination add_module apply bfloat16 buffers call_super_init children compile cpu
+    cuda double dump_patches eval extra_repr float forward get_buffer get_extra_state
+    get_parameter get_submodule half ipu load_state_dict modules mtia named_buffers
+    named_children named_modules named_parameters parameters register_backward_hook
+    register_buffer register_forward_hook register_forward_pre_hook
+    register_full_backward_hook register_full_backward_pre_hook
+    register_load_state_dict_post_hook register_load_state_dict_pre_hook register_module
+    register_parameter register_state_dict_post_hook register_state_dict_pre_hook
+    requires_grad_ set_extra_state set_submodule share_memory state_dict to to_empty train
+    training type xpu zero_grad
+    activity_regularizer add_loss add_metric add_variable add_weight autocast build
+    build_from_config built call call_signature_parameters compute_dtype compute_mask
+    compute_output_shape compute_output_spec count_params dtype dtype_policy from_config
+    get_build_config get_config get_weights input input_dtype input_shape input_spec
+    load_own_variables losses metrics metrics_variables name non_trainable_variables
+    non_trainable_weights output path quantization_mode quantize quantized_build
+    quantized_call rematerialized_call save_own_variables seed_generators set_weights
+    stateless_call supports_jit supports_masking symbolic_call trainable_variables
+    trainable_weights variable_dtype variables weights
+    """.split()
+)
 _LOCK = threading.RLock()
 _SPECS: dict[str, Spec] = {}
 _ALIASES: dict[str, str] = {}
-_CATALOGUE_LOADED = False
-_LOADING_CATALOGUE = False
+_CATALOGUE_LOADED = False  # set only once every catalogue spec is registered
+_LOADER: int | None = None  # the thread importing the catalogue, while it does
+
+
+def _loading_here() -> bool:
+    """Whether this thread is the one registering the built-in catalogue."""
+    return _LOADER is not None and _LOADER == threading.get_ident()
 
 
 def _ensure_catalogue() -> None:
-    global _CATALOGUE_LOADED, _LOADING_CATALOGUE
+    """Load the catalogue exactly once; every other thread waits until it is complete."""
+    global _CATALOGUE_LOADED, _LOADER
     if _CATALOGUE_LOADED:
         return
     with _LOCK:
-        if _CATALOGUE_LOADED:
+        if _CATALOGUE_LOADED or _loading_here():  # the catalogue's own define() calls
             return
-        _CATALOGUE_LOADED = _LOADING_CATALOGUE = True  # first: the catalogue calls define()
+        _LOADER = threading.get_ident()
         try:
             import xact.catalogue  # noqa: F401  (registers on import)
         except BaseException:
-            _CATALOGUE_LOADED = False
+            _SPECS.clear()  # nothing but catalogue specs can be registered before the load
+            _ALIASES.clear()
             raise
         finally:
-            _LOADING_CATALOGUE = False
+            _LOADER = None
+        _CATALOGUE_LOADED = True
+
+
+def _reinit_after_fork() -> None:
+    # The parent held _LOCK across the fork (see below), so the registry is whole; the
+    # child gets a fresh lock, not a copy owned by a thread that does not exist here.
+    global _LOCK
+    _LOCK = threading.RLock()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX
+    # A fork waits for the registry lock: a child never starts half-way through the
+    # catalogue load or a registration made by another thread.
+    os.register_at_fork(
+        before=lambda: _LOCK.acquire(),
+        after_in_parent=lambda: _LOCK.release(),
+        after_in_child=_reinit_after_fork,
+    )
 
 
 def _accepts(fn: Callable[..., Any], name: str) -> bool | None:
@@ -135,11 +206,50 @@ def _takes_xp(fn: Callable[..., Any]) -> bool:
     return _accepts(fn, "xp") is True
 
 
-def _check_name(name: str) -> None:
+def _check_name(name: str, what: str = "activation name") -> None:
+    """Refuse a name that cannot be an attribute, or that an attribute already is."""
     if not isinstance(name, str) or not name.isidentifier():
         raise SpecError(
-            f"activation name {name!r} must be a Python identifier (it becomes an "
+            f"{what} {name!r} must be a Python identifier (it becomes an "
             "attribute: xact.torch.<name>); use letters, digits and underscores"
+        )
+    if unicodedata.normalize("NFKC", name) != name:
+        raise SpecError(
+            f"{what} {name!r} is not in Unicode normal form NFKC: Python would read "
+            f"the attribute as {unicodedata.normalize('NFKC', name)!r}; use that spelling"
+        )
+    if keyword.iskeyword(name):
+        raise SpecError(f"{what} {name!r} is a Python keyword; pick another name")
+    if name.startswith("_"):
+        raise SpecError(
+            f"{what} {name!r} starts with an underscore: private names are the "
+            f"adapters' own (xact.torch.{name} would not find it); drop the underscore"
+        )
+
+
+def _check_activation_name(name: str, what: str = "activation name") -> None:
+    _check_name(name, what)
+    if name in _ADAPTER_NAMES:
+        raise SpecError(
+            f"{what} {name!r} is taken by the adapters (xact.torch.{name}, "
+            f"xact.tf.{name} and xact.numpy.{name} are their own functions or imports, so "
+            "the activation could not be reached as an attribute); pick another name"
+        )
+
+
+def _check_param_name(spec_name: str, p: str) -> None:
+    _check_name(p, f"define({spec_name!r}): parameter name")
+    if p in _RESERVED_PARAMS:
+        raise SpecError(
+            f"define({spec_name!r}): parameter name {p!r} is reserved "
+            f"({', '.join(_RESERVED_PARAMS)} are taken by the adapters); rename it"
+        )
+    if p in _LAYER_ATTRIBUTES:
+        raise SpecError(
+            f"define({spec_name!r}): parameter name {p!r} clashes with an attribute of "
+            "torch.nn.Module or keras.layers.Layer (xact.torch.Activation and "
+            "xact.tf.Activation hold each parameter under its name); rename it, e.g. "
+            f"{p + '_'!r}"
         )
 
 
@@ -179,7 +289,9 @@ def define(
         family: catalogue family ("user" for user specs).
         monotonic: True when the function is non-decreasing everywhere.
         tolerances: per-spec tolerance overrides ``{quantity: (ulps, reason)}``.
-        replace: allow replacing an existing spec of the same name.
+        replace: allow replacing an existing spec of the same name. Eager calls
+            and new traces use the new spec at once; a ``tf.function`` traced
+            with the old one keeps computing it (xact.tf warns): build it again.
 
     Returns:
         The registered :class:`Spec`.
@@ -189,20 +301,17 @@ def define(
             ``replace=True`` to redefine a spec of that name on purpose).
         SpecError: the spec is malformed.
     """
-    _check_name(name)
+    _check_activation_name(name)
     if not callable(fn) or not callable(grad):
         raise SpecError(f"define({name!r}): fn and grad must both be callable")
     params = dict(params or {})
     for p, default in params.items():
-        _check_name(p)
-        if p in _RESERVED_PARAMS:
-            raise SpecError(
-                f"define({name!r}): parameter name {p!r} is reserved "
-                f"({', '.join(_RESERVED_PARAMS)} are taken by the adapters); rename it"
-            )
+        _check_param_name(name, p)
         try:
+            if isinstance(default, (str, bytes, bool)):
+                raise TypeError
             params[p] = float(default)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise SpecError(
                 f"define({name!r}): default of parameter {p!r} must be a number, "
                 f"got {default!r}"
@@ -222,7 +331,7 @@ def define(
         )
     alias_t = tuple(dict.fromkeys(aliases))
     for a in alias_t:
-        _check_name(a)
+        _check_activation_name(a, "alias")
     spec = Spec(
         name=name,
         fn=fn,
@@ -240,17 +349,29 @@ def define(
         tolerances=MappingProxyType(dict(tolerances or {})),
         takes_xp=fn_xp,
     )
-    if not _LOADING_CATALOGUE:  # the catalogue is checked by its tests and conformance
+    if not _loading_here():  # the catalogue is checked by its tests and conformance
         from xact._probe import probe  # imports NumPy; kept out of `import xact`
 
         probe(spec)  # before registering: a failed define leaves the registry as it was
     _ensure_catalogue()  # so a user name cannot shadow a catalogue name
     with _LOCK:
-        _register(spec, replace=replace)
+        old = _register(spec, replace=replace)
+    if old is not None:
+        _retired(old)
     return spec
 
 
-def _register(spec: Spec, *, replace: bool) -> None:
+# Called (outside the lock) with each spec that define(replace=True) or unregister()
+# retires, so an adapter can say what it cached for it (xact.tf: traced graphs).
+_RETIRE_HOOKS: list[Callable[[Spec], None]] = []
+
+
+def _retired(spec: Spec) -> None:
+    for hook in list(_RETIRE_HOOKS):
+        hook(spec)
+
+
+def _register(spec: Spec, *, replace: bool) -> Spec | None:
     taken = [n for n in (spec.name, *spec.aliases) if n in _SPECS or n in _ALIASES]
     old = _SPECS.get(spec.name)
     if replace and old is not None:
@@ -268,6 +389,7 @@ def _register(spec: Spec, *, replace: bool) -> None:
     _SPECS[spec.name] = spec
     for a in spec.aliases:
         _ALIASES[a] = spec.name
+    return old
 
 
 def unregister(name: str) -> Spec:
@@ -277,7 +399,8 @@ def unregister(name: str) -> Spec:
         del _SPECS[spec.name]
         for a in spec.aliases:
             _ALIASES.pop(a, None)
-        return spec
+    _retired(spec)
+    return spec
 
 
 def get(name: str | Spec) -> Spec:

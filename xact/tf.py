@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import warnings
+import weakref
 from collections.abc import Callable, Sequence
 from numbers import Real
 from typing import Any
@@ -33,9 +35,11 @@ import tensorflow as tf
 
 from xact import keras as _keras
 from xact import kernels as _kernels
+from xact import spec as _spec_module
 from xact._call import Call, call_fn, call_grad, named_attributes, number, resolve
 from xact._dtypes import require_float
-from xact.errors import ModeError, ParameterError, SpecError, XactTypeError
+from xact._host import readonly
+from xact.errors import ModeError, ParameterError, SpecError, XactTypeError, XactWarning
 from xact.kernels import tf as _tf_kernels
 from xact.ops.numpy import namespace as numpy_namespace
 from xact.ops.tf import namespace as tf_namespace
@@ -109,7 +113,9 @@ def _host_call(spec: Spec, x: tf.Tensor, params: dict[str, Any], n_out: int, bod
     np_dtype = np.dtype(x.dtype.name)
 
     def host(xn: np.ndarray, *tvals: np.ndarray) -> list[np.ndarray]:
-        hp = {**params, **dict(zip(tensor_names, tvals))}
+        # Read-only: the arrays may be the tensors' own buffers. The results are copies.
+        xn = readonly(xn)
+        hp = {**params, **{n: readonly(v) for n, v in zip(tensor_names, tvals)}}
         with np.errstate(all="ignore"):
             outs = body(xn, hp)
         return [np.array(np.broadcast_to(np.asarray(o, dtype=np_dtype), xn.shape)) for o in outs]
@@ -199,16 +205,24 @@ def _fused(body: Callable[..., Any], key: tuple[Any, ...], n_params: int, n_tens
 # ------------------------------------------------------------------ custom gradient
 
 
-@functools.cache
-def _op(spec: Spec, native: bool, scalars: tuple[tuple[str, float], ...]) -> Callable[..., tf.Tensor]:
+# Ops are built per (spec, mode, scalar values): a bounded cache, since a sweep over
+# scalar values (or a learning-rate-like schedule passed as a number) would otherwise
+# keep every op alive. Scalars are keyed by their exact hex form: NaN is one key (NaN !=
+# NaN would add an entry per call).
+_OP_CACHE_SIZE = 256
+
+
+@functools.lru_cache(maxsize=_OP_CACHE_SIZE)
+def _op(spec: Spec, native: bool, scalars: tuple[tuple[str, str], ...]) -> Callable[..., tf.Tensor]:
     """A ``tf.custom_gradient`` op for ``spec`` with fixed scalar parameters.
 
     Tensor parameters are the op's extra inputs, in ``spec.params`` order
-    minus the scalar ones; built once per (spec, mode, scalar values).
+    minus the scalar ones; built once per (spec, mode, scalar values), the
+    scalars given as ``float.hex`` strings.
     """
     values = _native_values if native else _bridge_values
     partials = _native_partials if native else _bridge_partials
-    fixed = dict(scalars)
+    fixed = {n: float.fromhex(h) for n, h in scalars}
     tensor_names = [n for n in spec.param_names if n not in fixed]
     tensor_slots = [1 + spec.param_names.index(n) for n in tensor_names]  # in grad's partials
 
@@ -298,13 +312,47 @@ def _check_param(spec: Spec, name: str, value: Any, x: tf.Tensor) -> tf.Tensor |
     return value
 
 
+# TF's select (xp.where) and broadcasting kernels stop at rank 8: higher (or unknown)
+# ranks run on a flat view, with tensor parameters broadcast to the input first.
+_MAX_RANK = 8
+
+
+# Specs that a graph has been traced with. A graph holds the spec it was traced with:
+# after define(replace=True) or unregister() it keeps computing that one, while eager
+# calls and new traces (a new tf.function, a new input signature) use the registry.
+_TRACED: weakref.WeakSet[Spec] = weakref.WeakSet()
+
+
+def _warn_if_traced(spec: Spec) -> None:
+    if spec in _TRACED:
+        warnings.warn(
+            f"{spec.name!r} was redefined or unregistered, but tf.function graphs traced "
+            "with it keep computing the old definition; build those tf.functions (and "
+            "Keras models' compiled steps, e.g. by compiling the model again) anew to "
+            "use the registry as it is now. Eager calls and new traces already do.",
+            XactWarning,
+            stacklevel=4,
+        )
+
+
+_spec_module._RETIRE_HOOKS.append(_warn_if_traced)
+
+
 def _run(call: Call, x: Any) -> tf.Tensor:
     spec = call.spec
+    if not tf.executing_eagerly():
+        _TRACED.add(spec)
     x = _check_input(spec, x)
     checked = {n: _check_param(spec, n, call.params[n], x) for n in spec.param_names}
-    scalars = tuple((n, v) for n, v in checked.items() if isinstance(v, float))
+    scalars = tuple((n, v.hex()) for n, v in checked.items() if isinstance(v, float))
     tensors = [v for v in checked.values() if not isinstance(v, float)]
-    return _op(spec, call.native, scalars)(x, *tensors)
+    op = _op(spec, call.native, scalars)
+    rank = x.shape.rank
+    if rank is not None and rank <= _MAX_RANK:
+        return op(x, *tensors)
+    shape = tf.shape(x)
+    flat = [tf.reshape(tf.broadcast_to(t, shape), [-1]) for t in tensors]
+    return tf.reshape(op(tf.reshape(x, [-1]), *flat), shape)
 
 
 def apply(activation: str | Spec, x: Any, /, *, mode: str = "auto", **params: Any) -> tf.Tensor:

@@ -32,13 +32,14 @@ import numpy as np
 import torch
 
 from xact import kernels as _kernels
-from xact._call import Call, call_fn, call_grad, named_attributes, number, resolve
+from xact._call import Call, call_fn, call_grad, named_attributes, number, param_shape_of, resolve
 from xact._dtypes import require_float
+from xact._host import private, readonly
 from xact.errors import ModeError, ParameterError, SpecError, XactTypeError
 from xact.kernels import torch as _torch_kernels
 from xact.ops.numpy import namespace as numpy_namespace
 from xact.ops.torch import namespace as torch_namespace
-from xact.spec import Spec, get
+from xact.spec import Spec, _ensure_catalogue, get
 
 __all__ = ["Activation", "apply", "set_fusion"]
 
@@ -74,22 +75,64 @@ def _as_output(y: Any, like: torch.Tensor, spec: Spec, what: str) -> torch.Tenso
 # Native and bridge differ only in where the spec runs: these four functions.
 
 
+# A native spec gets the caller's tensors (a copy per call would cost a pass over
+# memory): a write into them is detected by their version counters and refused,
+# and a result that is an input, or a view of it, is copied.
+
+
+def _versions(x: torch.Tensor, params: dict[str, Any]) -> list[int]:
+    if torch.compiler.is_compiling():  # a traced graph is functional; no counters there
+        return []
+    return [x._version, *(p._version for p in params.values() if isinstance(p, torch.Tensor))]
+
+
+def _refuse_writes(spec: Spec, what: str, before: list[int], x: torch.Tensor, params: dict[str, Any]) -> None:
+    if before and before != _versions(x, params):
+        raise SpecError(
+            f"{spec.name!r}: {what} wrote into its input in place (torch native mode); the "
+            "caller's tensor has been changed. Return a new tensor instead: `y = x * 2`, "
+            "not `x *= 2`, `x[...] = ...` or `out=x`"
+        )
+
+
+def _aliases(y: torch.Tensor, x: torch.Tensor) -> bool:
+    """Whether ``y`` is ``x``, a view of it or another tensor on its memory (``x.detach()``)."""
+    if y is x:
+        return True
+    if torch.compiler.is_compiling():
+        # No aliasing queries while tracing: copy; Inductor fuses a copy of a fresh result away.
+        return True
+    base = y._base
+    if base is not None and (base is x or base is x._base):
+        return True
+    try:
+        return y.numel() > 0 and y.untyped_storage().data_ptr() == x.untyped_storage().data_ptr()
+    except RuntimeError:  # fake or functional tensors while tracing have no data
+        return False
+
+
 def _native_values(spec: Spec, x: torch.Tensor, params: dict[str, Any]) -> torch.Tensor:
+    before = _versions(x, params)
     y = call_fn(spec, x, params, torch_namespace(x.dtype, x.device))
-    return _as_output(y, x, spec, "fn")
+    _refuse_writes(spec, "fn", before, x, params)
+    y = _as_output(y, x, spec, "fn")
+    return y.clone() if _aliases(y, x) else y
 
 
 def _native_partials(spec: Spec, x: torch.Tensor, params: dict[str, Any]) -> list[torch.Tensor]:
+    before = _versions(x, params)
     parts = call_grad(spec, x, params, torch_namespace(x.dtype, x.device))
+    _refuse_writes(spec, "grad", before, x, params)
     return [_as_output(p, x, spec, "grad") for p in parts]
 
 
 def _to_host(v: Any) -> Any:
-    return v.detach().cpu().numpy() if isinstance(v, torch.Tensor) else v
+    """A read-only host view (the spec cannot write into the caller's tensor)."""
+    return readonly(v.detach().cpu().numpy()) if isinstance(v, torch.Tensor) else v
 
 
-def _from_host(y: Any, like: torch.Tensor, spec: Spec, what: str) -> torch.Tensor:
-    arr = np.asarray(y, dtype=_dtype_name(like.dtype))
+def _from_host(y: Any, like: torch.Tensor, spec: Spec, what: str, inputs: tuple[Any, ...]) -> torch.Tensor:
+    arr = private(np.asarray(y, dtype=_dtype_name(like.dtype)), *inputs)
     return _as_output(torch.from_numpy(arr).to(like.device), like, spec, what)
 
 
@@ -98,7 +141,7 @@ def _bridge_values(spec: Spec, x: torch.Tensor, params: dict[str, Any]) -> torch
     host = {k: _to_host(v) for k, v in params.items()}
     with np.errstate(all="ignore"):
         y = call_fn(spec, xn, host, numpy_namespace(xn.dtype))
-    return _from_host(y, x, spec, "fn")
+    return _from_host(y, x, spec, "fn", (xn, *host.values()))
 
 
 def _bridge_partials(spec: Spec, x: torch.Tensor, params: dict[str, Any]) -> list[torch.Tensor]:
@@ -106,7 +149,7 @@ def _bridge_partials(spec: Spec, x: torch.Tensor, params: dict[str, Any]) -> lis
     host = {k: _to_host(v) for k, v in params.items()}
     with np.errstate(all="ignore"):
         parts = call_grad(spec, xn, host, numpy_namespace(xn.dtype))
-    return [_from_host(p, x, spec, "grad") for p in parts]
+    return [_from_host(p, x, spec, "grad", (xn, *host.values())) for p in parts]
 
 
 # ------------------------------------------------------------------ autograd
@@ -541,6 +584,13 @@ def _check_input(spec: Spec, x: Any) -> torch.Tensor:
             f"xact.torch.{spec.name} takes a torch.Tensor, got {type(x).__name__}; "
             "wrap it with torch.as_tensor(x), or use xact.numpy for NumPy arrays"
         )
+    if x.layout != torch.strided or x.is_nested:
+        raise XactTypeError(
+            f"xact.torch.{spec.name} takes a dense (strided) tensor, got a "
+            f"{'nested' if x.is_nested else str(x.layout).removeprefix('torch.')} tensor; "
+            "convert it with x.to_dense() (an activation of a sparse tensor is not sparse "
+            "unless f(0) = 0)"
+        )
     require_float(spec.name, _dtype_name(x.dtype))
     return x
 
@@ -574,6 +624,19 @@ def _check_param(spec: Spec, name: str, value: Any, x: torch.Tensor) -> torch.Te
     )
 
 
+_NO_TORCHSCRIPT = (
+    "xact activations do not support TorchScript (torch.jit.script / torch.jit.trace): "
+    "they run as Python autograd Functions and custom ops, which TorchScript cannot hold. "
+    "Use torch.export.export(model, (x,)) or torch.onnx.export(model, (x,), dynamo=True) "
+    "to export, and torch.compile to compile; all three work"
+)
+
+
+def _refuse_torchscript() -> None:
+    if torch.jit.is_tracing() and not torch.onnx.is_in_onnx_export():
+        raise ModeError(_NO_TORCHSCRIPT)
+
+
 def _run(call: Call, x: Any) -> torch.Tensor:
     if call.native:
         plan = _fast_plan(call, x)
@@ -582,6 +645,7 @@ def _run(call: Call, x: Any) -> torch.Tensor:
                 return _Fast.apply(x, plan)  # type: ignore[no-any-return]
             return _fast_values(x, plan)
     spec = call.spec
+    _refuse_torchscript()
     x = _check_input(spec, x)
     params = [_check_param(spec, n, call.params[n], x) for n in spec.param_names]
     if not call.native and x.device.type == "meta":
@@ -655,7 +719,7 @@ class Activation(torch.nn.Module):
         self.activation = call.spec.name
         self.mode = mode
         self.trainable = trainable
-        self.param_shape = tuple(param_shape)
+        self.param_shape = param_shape_of(call.spec.name, param_shape)
         self._fixed: dict[str, float] = {}
         for n, v in call.params.items():
             v = number(call.spec, n, v)
@@ -679,6 +743,10 @@ class Activation(torch.nn.Module):
         params.update(self.named_parameters(recurse=False))
         return _run(resolve(self.activation, self.mode, params), x)
 
+    def __prepare_scriptable__(self) -> torch.nn.Module:
+        # torch.jit.script calls this on every submodule first: fail with what to use.
+        raise ModeError(_NO_TORCHSCRIPT)
+
     def extra_repr(self) -> str:
         vals = ", ".join(f"{k}={v}" for k, v in self._fixed.items())
         parts = [repr(self.activation), f"mode={self.mode!r}"]
@@ -690,6 +758,10 @@ class Activation(torch.nn.Module):
 
 
 __getattr__, __dir__ = named_attributes("xact.torch", apply, __all__)
+
+# The catalogue loads under a lock on first use; a first call inside torch.compile would
+# trace that lock (dynamo refuses it), so importing the adapter loads the catalogue now.
+_ensure_catalogue()
 
 # Initialisation and the training guard from xact.signal (the numerics are framework-free).
 from xact.signal.torch_init import init_  # noqa: E402

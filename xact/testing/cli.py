@@ -35,6 +35,13 @@ __all__ = ["resolve_targets", "run_check"]
 
 def _module_target(text: str) -> list[Spec]:
     mod_name, _, attr = text.partition(":")
+    if not mod_name or not all(part.isidentifier() for part in mod_name.split(".")):
+        raise XactError(
+            f"{text!r}: {mod_name!r} is not a module name; give module:attr with a dotted "
+            "module importable from the working directory, e.g. my_acts:swish (not a path)"
+        )
+    if attr and not all(part.isidentifier() for part in attr.split(".")):
+        raise XactError(f"{text!r}: {attr!r} is not an attribute name; e.g. my_acts:swish")
     before = set(xact.names())
     if mod_name in sys.modules:
         module = sys.modules[mod_name]
@@ -42,6 +49,10 @@ def _module_target(text: str) -> list[Spec]:
         sys.path.insert(0, "")  # import from the working directory, as `python -m` does
         try:
             module = importlib.import_module(mod_name)
+        except ImportError:
+            raise
+        except Exception as e:  # the user's module failed: one line, not a traceback
+            raise XactError(f"importing {mod_name!r} raised {type(e).__name__}: {e}") from None
         finally:
             sys.path.remove("")
     new = [n for n in xact.names() if n not in before]
@@ -57,7 +68,10 @@ def _module_target(text: str) -> list[Spec]:
             obj = getattr(obj, part)
         except AttributeError:
             raise XactError(f"{mod_name!r} has no attribute {attr!r}") from None
-    return _as_specs(obj, text, new)
+    specs = _as_specs(obj, text, new)
+    if not specs:
+        raise XactError(f"{text!r} holds no activation (no xact.Spec in it)")
+    return specs
 
 
 def _as_specs(obj: Any, text: str, new: list[str]) -> list[Spec]:
