@@ -503,6 +503,19 @@ def _framework_checks(
                 check=kind, quantity=q, tol=tol, override=override, repro=rp,
                 reference=ref.kind, what=f"{q} at {'a subnormal input' if kind == 'subnormal' else 'a special value'}",
                 **base))
+        # against the published definition (exact constants), where there is one
+        if q in ref.published:
+            p_hi, p_lo, p_found = ref.lookup_published(q, xs)
+            mask = p_found & ~np.concatenate([sub, _subnormal(dtype, pts.specials)])
+            if q == "gradient" and pts.kink_conventions:
+                mask &= ~np.isin(xs, np.array(list(pts.kink_conventions), dtype=np.float64))
+            if mask.any():
+                m = _measure(qd, got[mask], p_hi[mask], p_lo[mask], tol)
+                report.results.append(_result_from(
+                    m, xs[mask], got[mask], round_to(FORMATS[qd], p_hi[mask], p_lo[mask]),
+                    check="published", quantity=q, tol=tol, override=override, repro=rp,
+                    reference=f"published: {ref.published_source}",
+                    what=f"{q} vs the published definition", **base))
     # the derivative at each declared kink is the stated convention
     if pts.kink_conventions:
         tol, override = lookup(spec, dtype, "gradient")
@@ -721,10 +734,26 @@ def _oracle_job(i: int) -> tuple[str, Any, list[CheckResult], dict[str, list[str
         _spec_checks(plan, ref, rep)
     except Exception as e:
         return "error", f"{type(e).__name__}: {e}", rep.results, rep.notes
+    published, source = _published(spec, ref.xs, plan.params)
     payload = dict(xs=ref.xs, values=ref.values, kind=ref.kind, why=ref.why,
                    fallback_points=ref.fallback_points, unconverged=ref.unconverged,
-                   seconds=ref.seconds, notes=ref.notes)
+                   seconds=ref.seconds, notes=ref.notes, published=published,
+                   published_source=source)
     return "ok", payload, rep.results, rep.notes
+
+
+def _published(spec: Spec, xs: np.ndarray, params: Mapping[str, float]) -> tuple[dict[str, Any], str]:
+    """The published definition of a catalogue spec at ``xs`` (none for user specs).
+
+    Matched by name, for specs with a catalogue family (not ``"user"``):
+    a user spec registered under a catalogue name is not held to the paper.
+    """
+    from xact.testing import references
+
+    pub = references.published_for(spec.name)
+    if pub is None or spec.family == "user":
+        return {}, ""
+    return {q: references.evaluate(pub, xs, params, q) for q in ("value", "gradient")}, pub.source
 
 
 class _Oracles:

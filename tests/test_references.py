@@ -1,0 +1,152 @@
+"""The published definitions (xact.testing.references) as independent oracles.
+
+Three independent checks: each published value agrees with the separate mpmath
+transcription of tests/test_catalogue.py (written by another hand, without the
+identities used here); each published derivative agrees with mpmath's own
+numerical differentiation of the published value; and the conformance engine
+fails a spec whose constant is rounded where the published one is exact, with
+the defect that the spec's own oracle cannot see.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import sys
+from pathlib import Path
+
+import mpmath
+import numpy as np
+import pytest
+
+import xact
+from xact.catalogue.parametric import d_swish_scaled, swish_scaled
+from xact.testing import check, references
+from xact.testing._floats import FORMATS, round_to, ulp_distance
+
+_spec = importlib.util.spec_from_file_location("_tc", Path(__file__).with_name("test_catalogue.py"))
+assert _spec is not None and _spec.loader is not None
+_tc = importlib.util.module_from_spec(_spec)
+sys.modules.setdefault("_tc", _tc)
+_spec.loader.exec_module(_tc)
+
+POINTS = [-37.5, -11.25, -6.1008, -3.3, -1.48, -0.7, -1e-3, 2.5e-7, 0.3, 1.75, 4.5, 19.0]
+
+
+@pytest.mark.parametrize("name", sorted(references.PUBLISHED))
+def test_published_value_matches_an_independent_transcription(name: str) -> None:
+    spec = xact.get(name)
+    ps = dict(spec.params)
+    kinks = set(spec.kinks_at(**ps))
+    # (not -37.5: the literal 1 + erf(x / sqrt 2) there cancels beyond 256 bits)
+    xs = np.array([x for x in POINTS[1:] if x not in kinks])
+    hi, lo, ok = references.evaluate(references.PUBLISHED[name], xs, ps)
+    assert ok.all()
+    # that transcription types 0.044715, 1.702 and 1.7159 as doubles, which the
+    # tails amplify; elsewhere the two agree to 100 bits
+    rel = mpmath.mpf(10) ** -13 if name in ("gelu_tanh", "quick_gelu", "lecun_tanh") else mpmath.mpf(2) ** -100
+    with mpmath.workprec(256):
+        f = _tc.REFERENCE[name]
+        for x, h, low in zip(xs, hi, lo):
+            want = f(mpmath.mpf(x), *[mpmath.mpf(v) for v in ps.values()])
+            got = mpmath.mpf(h) + mpmath.mpf(low)
+            assert abs(got - want) <= rel * abs(want) + mpmath.mpf(2) ** -200, (name, x)
+
+
+@pytest.mark.parametrize("name", sorted(references.PUBLISHED))
+def test_published_derivative_is_the_derivative_of_the_published_value(name: str) -> None:
+    spec = xact.get(name)
+    ps = dict(spec.params)
+    pub = references.PUBLISHED[name]
+    kinks = list(spec.kinks_at(**ps))
+    xs = [x for x in POINTS if all(abs(x - k) > 1e-2 for k in kinks)]
+    g_hi, _, ok = references.evaluate(pub, np.array(xs), ps, "gradient")
+    assert ok.all()
+    with mpmath.workprec(200):
+        pm = {k: mpmath.mpf(v) for k, v in ps.items()}
+        for x, g in zip(xs, g_hi):
+            num = mpmath.diff(lambda t: pub.value(t, **pm), mpmath.mpf(x))
+            assert abs(float(num) - g) <= 1e-13 * abs(g) + 1e-300, (name, x, float(num), g)
+
+
+def test_published_constants_are_the_printed_ones() -> None:
+    # GELU tanh: at x = 1 the paper's formula with sqrt(2/pi) and 0.044715
+    with mpmath.workprec(200):
+        u = mpmath.sqrt(2 / mpmath.pi) * (1 + mpmath.mpf("0.044715"))
+        want = float((1 + mpmath.tanh(u)) / 2)
+    hi, _, _ = references.evaluate(references.PUBLISHED["gelu_tanh"], np.array([1.0]), {})
+    assert hi[0] == want
+    # SELU: lambda * alpha for x -> -inf, to 32 digits (Klambauer et al. 2017)
+    hi, _, _ = references.evaluate(references.PUBLISHED["selu"], np.array([-800.0]), {})
+    assert hi[0] == pytest.approx(-1.0507009873554804934193349852946 * 1.6732632423543772848170429916717, rel=1e-15)
+
+
+def test_the_fixed_specs_are_within_tolerance_of_the_published_definition() -> None:
+    # the defects the spec's own oracle could not see (rounded constants amplified in a tail)
+    from xact.ops.numpy import namespace
+
+    f64 = FORMATS["float64"]
+    cases = [("gelu", {}, np.linspace(-30, -3.24, 200)),
+             ("gelu_tanh", {}, np.linspace(-20.8, -5.9, 200)),
+             ("quick_gelu", {}, np.linspace(-400, -5, 200)),
+             ("softplus_beta", {"beta": 3.0, "threshold": 0.2}, np.linspace(-200, -1.48, 200))]
+    for name, ps, xs in cases:
+        spec = xact.get(name)
+        full = {**spec.params, **ps}
+        got = np.asarray(spec.fn(xs, **full, xp=namespace(np.float64)))
+        hi, lo, _ = references.evaluate(references.PUBLISHED[name], xs, full)
+        d = ulp_distance(f64, got, round_to(f64, hi, lo))
+        assert d.max() <= 4, (name, float(d.max()), float(xs[int(np.argmax(d))]))
+
+
+def test_celu_gradient_with_alpha_not_a_power_of_two() -> None:
+    from xact.ops.numpy import namespace
+
+    for dtype, alpha in (("float64", 3.0), ("float32", 0.3), ("float64", 0.3)):
+        fmt = FORMATS[dtype]
+        xs = round_to(fmt, np.linspace(-25.0, -2.0, 300))
+        dx, _ = xact.get("celu").grad(xs.astype(dtype), alpha=alpha, xp=namespace(np.dtype(dtype)))
+        hi, lo, _ = references.evaluate(references.PUBLISHED["celu"], xs, {"alpha": alpha}, "gradient")
+        d = ulp_distance(fmt, np.asarray(dx, dtype=np.float64), round_to(fmt, hi, lo))
+        assert d.max() <= 4, (dtype, alpha, float(d.max()))
+
+
+# ------------------------------------------------------------------ the engine's "published" check
+
+
+def _rounded_quick_gelu(x, xp=np):
+    return swish_scaled(x, 1.7, xp)  # 1.7, not the published 1.702; careful otherwise
+
+
+def _d_rounded_quick_gelu(x, xp=np):
+    return d_swish_scaled(x, 1.7, xp)[0]
+
+
+@pytest.fixture
+def planted(monkeypatch: pytest.MonkeyPatch):
+    name = "t_planted_quick_gelu"
+    monkeypatch.setitem(references.PUBLISHED, name, references.PUBLISHED["quick_gelu"])
+    spec = xact.define(name, fn=_rounded_quick_gelu, grad=_d_rounded_quick_gelu, family="smooth", replace=True)
+    yield spec
+    xact.unregister(name)
+
+
+def test_a_constant_off_the_published_one_fails_only_the_published_check(planted) -> None:
+    pytest.importorskip("torch")
+    report = check(planted, frameworks=["torch"], dtypes=["float64"], modes=["numpy"], properties=False)
+    own = [r for r in report.results if r.check == "accuracy"]
+    assert own and all(r.status == "pass" for r in own)  # its own oracle: consistent
+    bad = [r for r in report.failures if r.check == "published"]
+    assert {r.quantity for r in bad} == {"value", "gradient"}
+    assert all("published" in r.reference for r in bad)
+    assert math.isfinite(bad[0].worst_x)
+
+
+def test_user_specs_are_not_held_to_a_catalogue_name() -> None:
+    pytest.importorskip("torch")
+    spec = xact.define("gelu_user_t", fn=_rounded_quick_gelu, grad=_d_rounded_quick_gelu, replace=True)
+    try:
+        report = check(spec, frameworks=["torch"], dtypes=["float64"], modes=["numpy"], properties=False)
+    finally:
+        xact.unregister("gelu_user_t")
+    assert not [r for r in report.results if r.check == "published"]
