@@ -150,3 +150,60 @@ def test_user_specs_are_not_held_to_a_catalogue_name() -> None:
     finally:
         xact.unregister("gelu_user_t")
     assert not [r for r in report.results if r.check == "published"]
+
+
+# ------------------------------------------------------------------ domain
+
+
+def _exp_fn(x, xp=np):
+    return xp.exp(x)
+
+
+def _bad_far_grad(x, xp=np):
+    return xp.where(x > 50.0, 2.0 * xp.exp(x), xp.exp(x))  # wrong only beyond 50
+
+
+def test_domain_turns_failures_outside_it_into_notes() -> None:
+    spec = xact.define("t_dom_exp", fn=_exp_fn, grad=_bad_far_grad, replace=True)
+    try:
+        whole = check(spec, frameworks=[], properties=False)
+        inside = check(spec, frameworks=[], properties=False, domain=(-40.0, 40.0))
+        declared = xact.define("t_dom_exp", fn=_exp_fn, grad=_bad_far_grad, replace=True, domain=(-40.0, 40.0))
+        by_spec = check(declared, frameworks=[], properties=False)
+    finally:
+        xact.unregister("t_dom_exp")
+    assert [r.check for r in whole.failures] == ["derivative"]
+    assert whole.failures[0].worst_x > 50
+    for rep in (inside, by_spec):
+        assert rep.passed, rep.diff()
+        notes = rep.notes["t_dom_exp"]
+        assert any("outside the domain" in n and "not a failure" in n for n in notes), notes
+
+
+def test_domain_is_validated() -> None:
+    with pytest.raises(xact.SpecError):
+        xact.define("t_dom_bad", fn=_exp_fn, grad=_exp_fn, domain=(3.0, 1.0), replace=True)
+    with pytest.raises(ValueError):
+        check("relu", frameworks=[], properties=False, domain=(1.0, 1.0))
+
+
+def test_cli_range(tmp_path) -> None:
+    import subprocess
+
+    mod = tmp_path / "t_dom_mod.py"
+    mod.write_text(
+        "import numpy as np, xact\n"
+        "def f(x, xp=np):\n    return xp.exp(x)\n"
+        "def g(x, xp=np):\n    return xp.where(x > 50.0, 2.0 * xp.exp(x), xp.exp(x))\n"
+        "spec = xact.define('t_dom_cli', fn=f, grad=g)\n")
+    base = [sys.executable, "-m", "xact", "check", "t_dom_mod:spec", "--framework", "torch", "--dtype", "float64",
+            "--mode", "numpy"]
+    env = {**__import__("os").environ, "PYTHONPATH": f"{tmp_path}:{Path(__file__).resolve().parent.parent}",
+           "XACT_SEARCH_SECONDS": "0"}
+    pytest.importorskip("torch")
+    bad = subprocess.run(base, capture_output=True, text=True, cwd=tmp_path, env=env)
+    good = subprocess.run([*base, "--range", "-40", "40"], capture_output=True, text=True, cwd=tmp_path, env=env)
+    assert bad.returncode == 1, bad.stdout + bad.stderr
+    assert "declared derivative wrong" in bad.stdout
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert "outside the domain" in good.stdout

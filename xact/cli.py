@@ -85,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_check.add_argument("--mode", action="append", choices=["native", "numpy"],
                          help="limit to a mode (repeatable)")
     p_check.add_argument("--out", help="write report.md, report.json and plots here")
+    p_check.add_argument("--range", nargs=2, type=float, metavar=("LO", "HI"),
+                         help="judge only inputs in [LO, HI]; points outside are reported as notes")
     p_check.set_defaults(func=_cmd_check)
 
     p_bench = sub.add_parser("bench", help="time native, bridge and built-in forward+backward")

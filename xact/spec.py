@@ -67,6 +67,9 @@ class Spec:
         default_factory=lambda: MappingProxyType({})
     )
     takes_xp: bool = False
+    #: ``(lo, hi)``: where the spec is meant to be accurate; conformance measures
+    #: points outside it too but reports them as notes, never as failures
+    domain: tuple[float, float] | None = None
 
     @property
     def param_names(self) -> tuple[str, ...]:
@@ -143,6 +146,18 @@ def _check_name(name: str) -> None:
         )
 
 
+def _check_domain(name: str, domain: Any) -> tuple[float, float] | None:
+    if domain is None:
+        return None
+    try:
+        lo, hi = (float(v) for v in domain)
+    except (TypeError, ValueError):
+        raise SpecError(f"define({name!r}): domain must be a pair (lo, hi) of numbers, got {domain!r}") from None
+    if not lo < hi:
+        raise SpecError(f"define({name!r}): domain {domain!r} needs lo < hi")
+    return lo, hi
+
+
 def define(
     name: str,
     fn: Callable[..., Any],
@@ -158,6 +173,7 @@ def define(
     monotonic: bool | None = None,
     tolerances: Mapping[str, tuple[float, str]] | None = None,
     replace: bool = False,
+    domain: tuple[float, float] | None = None,
 ) -> Spec:
     """Define an activation from its forward function and declared derivative.
 
@@ -180,6 +196,9 @@ def define(
         monotonic: True when the function is non-decreasing everywhere.
         tolerances: per-spec tolerance overrides ``{quantity: (ulps, reason)}``.
         replace: allow replacing an existing spec of the same name.
+        domain: ``(lo, hi)``, the inputs the spec is meant for (default: the
+            whole line). Conformance still measures points outside it and
+            reports them as notes, never as failures.
 
     Returns:
         The registered :class:`Spec`.
@@ -223,6 +242,7 @@ def define(
     alias_t = tuple(dict.fromkeys(aliases))
     for a in alias_t:
         _check_name(a)
+    dom = _check_domain(name, domain)
     spec = Spec(
         name=name,
         fn=fn,
@@ -239,6 +259,7 @@ def define(
         monotonic=monotonic,
         tolerances=MappingProxyType(dict(tolerances or {})),
         takes_xp=fn_xp,
+        domain=dom,
     )
     if not _LOADING_CATALOGUE:  # the catalogue is checked by its tests and conformance
         from xact._probe import probe  # imports NumPy; kept out of `import xact`

@@ -137,6 +137,9 @@ class KnownFailure:
     #: when set, the entry covers a failing check only if every failing point
     #: has |x| >= beyond (a domain edge), so the rest of the range is still judged.
     beyond: float | None = None
+    #: when set, the entry covers a failing check only if every failing x lies
+    #: in [band[0], band[1]] (the measured band), so a failure elsewhere stays one.
+    band: tuple[float, float] | None = None
 
     def matches(self, name: str, check: str, framework: str, mode: str, dtype: str, quantity: str) -> bool:
         base_q = quantity.split(":")[0] if quantity.startswith("param_gradient") else quantity
