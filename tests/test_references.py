@@ -207,3 +207,27 @@ def test_cli_range(tmp_path) -> None:
     assert "declared derivative wrong" in bad.stdout
     assert good.returncode == 0, good.stdout + good.stderr
     assert "outside the domain" in good.stdout
+
+
+# ------------------------------------------------------------------ help() in each framework
+
+
+def test_help_shows_parameters_and_a_runnable_framework_example() -> None:
+    import inspect
+    import textwrap
+
+    torch = pytest.importorskip("torch")
+    import xact.torch as xt
+
+    sig = inspect.signature(xt.softplus_beta)
+    assert list(sig.parameters) == ["x", "mode", "beta", "threshold"]
+    assert sig.parameters["beta"].default == 1.0
+    doc = xt.softplus_beta.__doc__
+    assert "Example (xact.torch):" in doc and "xact.torch.softplus_beta(x, beta=1.0, threshold=20.0)" in doc
+    code = textwrap.dedent(doc.split("Example (xact.torch):", 1)[1])
+    scope: dict = {}
+    exec(code, scope)  # the example runs as written
+    x = scope["x"]
+    want = torch.sigmoid(x.detach())  # d/dx softplus = sigmoid (torch's own)
+    assert torch.allclose(x.grad, want, rtol=1e-5)
+    assert "mode" in inspect.signature(xt.gelu).parameters

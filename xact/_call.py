@@ -8,6 +8,7 @@ every framework, so they are written once here and the adapters stay thin.
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -82,6 +83,34 @@ def call_grad(spec: Spec, x: Any, params: Mapping[str, Any], xp: Any | None) -> 
     return tuple(out)
 
 
+_EXAMPLES = {
+    "xact.torch": ("import torch, xact.torch", "x = torch.linspace(-3.0, 3.0, 7, requires_grad=True)",
+                   "y = xact.torch.{call}\ny.sum().backward()  # x.grad holds the declared derivative"),
+    "xact.tf": ("import tensorflow as tf, xact.tf", "x = tf.linspace(-3.0, 3.0, 7)",
+                "y = xact.tf.{call}"),
+    "xact.numpy": ("import numpy as np, xact.numpy", "x = np.linspace(-3.0, 3.0, 7)",
+                   "y = xact.numpy.{call}"),
+}
+
+
+def _framework_example(module: str, name: str, spec: Any) -> str:
+    """An example of the call in this adapter's framework, with the parameters."""
+    if module not in _EXAMPLES:
+        return ""
+    imp, make, use = _EXAMPLES[module]
+    args = "".join(f", {k}={v!r}" for k, v in spec.params.items())
+    body = "\n".join("    " + ln for ln in (imp, make, *use.format(call=f"{name}(x{args})").splitlines()))
+    return f"\n\nExample ({module}):\n\n{body}\n"
+
+
+def _signature(spec: Any) -> inspect.Signature:
+    """``(x, /, *, mode='auto', <param>=<default>, ...)``: what ``help()`` shows."""
+    P = inspect.Parameter
+    ps = [P("x", P.POSITIONAL_ONLY), P("mode", P.KEYWORD_ONLY, default="auto", annotation=str)]
+    ps += [P(k, P.KEYWORD_ONLY, default=v) for k, v in spec.params.items()]
+    return inspect.Signature(ps)
+
+
 def named_attributes(
     module: str, apply: Callable[..., Any], public: Sequence[str]
 ) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
@@ -93,12 +122,13 @@ def named_attributes(
     """
 
     @functools.cache
-    def named(name: str) -> Callable[..., Any]:
+    def named(name: str, spec: Any) -> Callable[..., Any]:
         def activation(x: Any, /, *, mode: str = "auto", **params: Any) -> Any:
             return apply(name, x, mode=mode, **params)
 
         activation.__name__ = activation.__qualname__ = name
-        activation.__doc__ = get(name).doc
+        activation.__doc__ = spec.doc + _framework_example(module, name, spec)
+        activation.__signature__ = _signature(spec)  # type: ignore[attr-defined]
         return activation
 
     def __getattr__(name: str) -> Callable[..., Any]:
@@ -108,7 +138,7 @@ def named_attributes(
             get(name)
         except UnknownActivationError as e:
             raise AttributeError(f"module {module!r} has no attribute {name!r}: {e}") from None
-        return named(name)
+        return named(name, get(name))
 
     def __dir__() -> list[str]:
         return sorted([*public, *names(include_aliases=True)])

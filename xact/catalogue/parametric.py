@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from xact.catalogue import _blocks
-from xact.catalogue.rectifiers import d_leaky_relu, d_relu_squared, leaky_relu, relu_squared
+from xact.catalogue.rectifiers import d_leaky_relu, leaky_relu, relu_squared
 from xact.spec import Twin, define
 
 
@@ -302,7 +302,8 @@ def star_relu(x: Any, scale: float = _STAR_SCALE, bias: float = _STAR_BIAS, xp: 
 
 
 def d_star_relu(x: Any, scale: float = _STAR_SCALE, bias: float = _STAR_BIAS, xp: Any = np) -> Any:
-    return scale * d_relu_squared(x, xp), relu_squared(x, xp), xp.ones_like(x)
+    # (2 scale) relu(x), not scale (2 relu(x)): 2x overflows for x > max/2 where the slope does not
+    return (2.0 * scale) * xp.maximum(x, 0.0), relu_squared(x, xp), xp.ones_like(x)
 
 
 # Boullé et al.'s type-(3, 2) initialisation, the best rational approximation

@@ -576,7 +576,11 @@ class DerivativeFinding:
 
     @property
     def worst(self) -> int:
-        e = np.where(self.bad, self.err_ulps, -1.0) if self.bad.any() else self.err_ulps
+        bad = self.bad
+        both = bad & np.isfinite(self.declared) & np.isfinite(self.numerical)
+        if both.any():  # a finite disagreement says more (its ratio) than an overflow at the edge
+            bad = both
+        e = np.where(bad, self.err_ulps, -1.0) if bad.any() else self.err_ulps
         e = np.where(np.isnan(e), np.inf, e)
         return int(np.argmax(e)) if len(e) else 0
 

@@ -40,8 +40,8 @@ _BIG_ARG = mpf(2) ** 24
 def _exp(v: Any) -> Any:
     if v > _BIG_ARG:
         return mpmath.ldexp(_ONE, 2**40)
-    if v < -_BIG_ARG:
-        return mpmath.ldexp(_ONE, -(2**40))
+    if v < -_BIG_ARG:  # far smaller than 1 / the stand-in above, so e^x e^(-2 e^x) stays tiny
+        return mpmath.ldexp(_ONE, -(2**44))
     return mpmath.exp(v)
 
 
@@ -55,7 +55,7 @@ def _expm1(v: Any) -> Any:
 
 def _erfc(v: Any) -> Any:
     if v > _BIG_ARG:
-        return mpmath.ldexp(_ONE, -(2**40))
+        return mpmath.ldexp(_ONE, -(2**44))
     if v < -_BIG_ARG:
         return mpf(2)
     return mpmath.erfc(v)
@@ -401,7 +401,8 @@ def evaluate(pub: Published, xs: np.ndarray, params: Mapping[str, float],
     """``(hi, lo, ok)``: the published value or x-derivative at ``xs`` as double-double.
 
     Each point is evaluated at 128 and 256 bits and, where the float64
-    roundings differ (cancellation), at 2048 bits. ``ok`` is False where the
+    roundings differ or both are 0 at x != 0 (cancellation: x - tanh x is 0 to
+    both at x = 1e-44), at 2048 bits. ``ok`` is False where the
     expression raised (e.g. outside its domain) or ``x`` is not finite.
     """
     f = pub.value if quantity == "value" else pub.grad
@@ -418,7 +419,7 @@ def evaluate(pub: Published, xs: np.ndarray, params: Mapping[str, float],
                 with mpmath.workprec(prec):
                     v = f(mpf(float(x)), **{k: mpf(float(p)) for k, p in params.items()})
                     vals.append(_to_hi_lo(+v))
-                if len(vals) >= 2 and vals[-1][0] == vals[-2][0] and (
+                if len(vals) >= 2 and vals[-1][0] == vals[-2][0] and (vals[-1][0] != 0 or x == 0) and (
                         vals[-1][1] == vals[-2][1] or abs(vals[-1][1] - vals[-2][1]) <= 2.0**-40 * abs(vals[-1][1])):
                     break
         except (ValueError, ZeroDivisionError, OverflowError, TypeError):
