@@ -231,3 +231,53 @@ def test_help_shows_parameters_and_a_runnable_framework_example() -> None:
     want = torch.sigmoid(x.detach())  # d/dx softplus = sigmoid (torch's own)
     assert torch.allclose(x.grad, want, rtol=1e-5)
     assert "mode" in inspect.signature(xt.gelu).parameters
+
+
+# ------------------------------------------------------------------ parity and port
+
+
+def test_parity_findings_lead_with_the_difference_and_are_classified() -> None:
+    from xact.parity import record as rec
+
+    m = {d: {"value": {"differs": True, "max_ulp": 8.7e8, "max_rel": 1.4e-7, "worst_x": -90.5,
+                       "got": 0.0, "want": -2.1e-38}} for d in ("float32", "float64")}
+    (text,) = [t for t in rec._ulp_parts(m, "value")][:1]
+    assert text.startswith("largest difference 1.4e-07 of max(|spec|, 1) in float32")
+    assert text.index("largest difference") < text.index("ULP")
+    full = f"`torch.nn.functional.silu(x)`: values up to {text} from silu"
+    assert rec._cause("value", full) == "tail underflow"
+    m["float32"]["value"].update(got=0.5, want=0.25)
+    assert rec._cause("value", rec._ulp_parts(m, "value")[0]) == "formula differs"
+    assert rec._cause("kink", "x") == "kink convention"
+    assert rec._cause("nonfinite", "x") == "NaN/inf handling"
+    assert rec._cause("defaults", "x") == "defaults differ"
+
+
+def test_port_reads_a_parity_record_from_any_path(tmp_path) -> None:
+    import json
+
+    from xact.port import PortError, port
+
+    with pytest.raises(PortError, match="no parity record"):
+        port("torch.nn.ReLU()", parity=tmp_path / "missing.json")
+    plain = port("torch.nn.ReLU()", parity=None)
+    path = tmp_path / "elsewhere" / "p.json"
+    path.parent.mkdir()
+    path.write_text(json.dumps({"builtins": [{"call": plain.call, "differences": [
+        {"spec": plain.spec, "run": "twin", "kind": "kink", "cause": "kink convention",
+         "text": "gradient at 0 is 1, the spec says 0"}]}]}))
+    got = port("torch.nn.ReLU()", parity=path)
+    assert "[kink convention] gradient at 0 is 1, the spec says 0" in got.notes
+
+
+def test_xact_list_columns_line_up() -> None:
+    import subprocess
+
+    out = subprocess.run([sys.executable, "-m", "xact", "list"], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parent.parent).stdout.splitlines()
+    header = out[0]
+    col = header.index("modes")
+    rows = [ln for ln in out[1:] if ln and not ln.startswith(" ") and "activations;" not in ln]
+    assert len(rows) >= 60
+    assert all(ln[col:].startswith(("native+numpy", "numpy")) for ln in rows), [ln for ln in rows
+                                                                                if not ln[col:].startswith("n")][:3]
