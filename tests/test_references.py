@@ -281,3 +281,12 @@ def test_xact_list_columns_line_up() -> None:
     assert len(rows) >= 60
     assert all(ln[col:].startswith(("native+numpy", "numpy")) for ln in rows), [ln for ln in rows
                                                                                 if not ln[col:].startswith("n")][:3]
+
+
+def test_the_typed_stub_of_catalogue_names_is_current() -> None:
+    from xact import _stubgen
+
+    assert _stubgen.STUB.read_text() == _stubgen.render(), "run python -m xact._stubgen"
+    text = _stubgen.STUB.read_text()
+    assert 'def softplus_beta(x: Any, /, *, mode: str = "auto", beta: Any = 1.0, threshold: Any = 20.0)' in text
+    assert "def swish(" in text  # aliases complete too

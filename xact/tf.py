@@ -25,7 +25,7 @@ import dataclasses
 import functools
 from collections.abc import Callable, Sequence
 from numbers import Real
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import keras
 import numpy as np
@@ -399,5 +399,8 @@ class Activation(keras.layers.Layer):
         )
         return config
 
+
+if TYPE_CHECKING:  # catalogue names for editors (xact/_names.pyi, python -m xact._stubgen)
+    from xact._names import *  # noqa: F403
 
 __getattr__, __dir__ = named_attributes("xact.tf", apply, __all__)
