@@ -69,20 +69,22 @@ def gelu(x: Any, xp: Any = np) -> Any:
 
 
 def d_gelu(x: Any, xp: Any = np) -> Any:
-    # phi(x) = c/sqrt(pi) e^(-(c x)^2) with the same c = sqrt(1/2) as the forward,
-    # (c x)^2 formed exactly; 1/sqrt(pi) as a double-word constant, so that the
-    # declared derivative is that of the forward as written, constants included.
+    # phi(x) = e^(-(x/sqrt 2)^2) / sqrt(2 pi), (x/sqrt 2)^2 formed exactly from the
+    # forward's double-word h + lo, and 1/sqrt(2 pi) as a double-word constant: near
+    # the root of f' (x = -0.75) Phi + x phi cancels and a rounded constant shows.
     xc = xp.clip(x, -_GELU_EXACT_BELOW, _GELU_EXACT_BELOW)
     h, lo = _blocks.scale_exact(-_SQRT_HALF, xc, xp, -_SQRT_HALF_LO)
     s, e = _blocks.two_prod(h, h, xp)
     gauss = xp.exp(-s) * (1.0 - (e + 2.0 * h * lo))
-    phi = (_SQRT_HALF * _INV_SQRT_PI_HI + _SQRT_HALF * _INV_SQRT_PI_LO) * gauss
+    phi = _INV_SQRT_2PI_HI * gauss + _INV_SQRT_2PI_LO * gauss
     phi = xp.where(xp.abs(x) > _GELU_EXACT_BELOW, 0.0, phi)
     return 0.5 * _erfc_of_scaled(x, xp) + _blocks.times_vanishing(x, phi, xp)
 
 
 _INV_SQRT_PI_HI = 0.5641895835477563  # 1/sqrt(pi) = _HI + _LO
 _INV_SQRT_PI_LO = 7.66772980658294e-18
+_INV_SQRT_2PI_HI = 0.3989422804014327  # 1/sqrt(2 pi) = _HI + _LO (mpmath, 300 bits)
+_INV_SQRT_2PI_LO = -2.49232720227773e-17
 
 
 # erfc(-x/sqrt 2) is 0 or 2 to every dtype's precision beyond |x| = 40.
