@@ -290,3 +290,56 @@ def test_the_typed_stub_of_catalogue_names_is_current() -> None:
     text = _stubgen.STUB.read_text()
     assert 'def softplus_beta(x: Any, /, *, mode: str = "auto", beta: Any = 1.0, threshold: Any = 20.0)' in text
     assert "def swish(" in text  # aliases complete too
+
+
+# ------------------------------------------------------------------ readable reports
+
+
+def _fake_report():
+    from xact.testing.engine import CheckResult, Report
+
+    rep = Report(meta={"dtypes": ["float32", "float64"], "frameworks": ["torch", "tf"], "modes": ["native", "numpy"]})
+    for k in range(26):  # the formula overflows at huge |x| in every framework alike
+        for fwk in ("torch", "tf"):
+            rep.results.append(CheckResult(
+                "t_user_act", "accuracy", fwk, "numpy" if k % 2 else "native", "float64", "value", False,
+                n=900, n_failed=3, max_ulp=3.120994541767753728e18, max_abs=math.inf,
+                worst_x=-1.234567890123456789e300 * (k + 1), got=-math.inf, want=-1.0e300,
+                failed_lo=-1e308, failed_hi=-1e300, worst_abs=math.inf, message="value overflows"))
+    rep.results.append(CheckResult(
+        "t_user_act", "derivative", "spec", "-", "mpmath", "gradient", False, n=800, n_failed=40,
+        max_ulp=2.0e12, worst_x=0.3333333333333333, got=1.0, want=0.5, failed_lo=0.1, failed_hi=2.5,
+        worst_abs=0.5, worst_rel=1.0, message="declared gradient disagrees with numerical differentiation"))
+    rep.results.append(CheckResult(
+        "t_user_act", "accuracy", "torch", "native", "float32", "gradient", True, n=900,
+        max_ulp=2.0, worst_x=0.1, worst_abs=1e-8, worst_rel=1e-7))
+    return rep
+
+
+def test_console_summary_first_grouped_by_cause_fits_100_columns() -> None:
+    import io
+
+    from xact.testing.report import print_summary
+
+    buf = io.StringIO()
+    print_summary(_fake_report(), file=buf)
+    out = buf.getvalue().splitlines()
+    assert max(len(ln) for ln in out) <= 100, max(out, key=len)
+    text = "\n".join(out)
+    assert text.index("t_user_act") < text.index("--")  # the summary table comes first
+    # the real defect (a wrong derivative) leads, before the 52 overflow failures
+    assert text.index("declared derivative wrong") < text.index("overflows or cancels")
+    assert "more of this cause" in text
+    assert "3120994541767753728" not in text and "1.2345678901234568e+300" not in text
+
+
+def test_markdown_is_short_per_activation_and_uses_short_numbers() -> None:
+    from xact.testing.report import write_markdown
+
+    md = write_markdown(_fake_report())
+    section = md.split("## t_user_act", 1)[1].splitlines()
+    assert len(section) < 60
+    assert section.index(next(ln for ln in section if "declared derivative wrong" in ln)) < section.index(
+        next(ln for ln in section if "overflows or cancels" in ln))
+    assert "3120994541767753728" not in md and "1.2345678901234568e+300" not in md
+    assert ">1e6 ULP" in md  # no 3e18 ULP figures; abs/rel alongside

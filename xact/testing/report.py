@@ -149,10 +149,13 @@ def figure(r: CheckResult) -> str:
 
 def _worst_of(rs: list[CheckResult], quantity: str) -> CheckResult | None:
     cand = [r for r in rs if r.check in JUDGED and r.quantity == quantity and r.status != "skip" and r.n]
+    judged = [r for r in cand if r.status != "xfail"]  # known failures are listed on their own
+    cand = judged or cand
     if not cand:
         return None
     return max(cand, key=lambda r: (r.status in ("fail", "xpass"),
-                                    r.max_ulp if math.isfinite(r.max_ulp) else 1e300))
+                                    r.max_ulp if math.isfinite(r.max_ulp) else 1e300,
+                                    r.worst_abs or 0.0))
 
 
 def headline(rs: list[CheckResult], quantity: str) -> str:
@@ -160,6 +163,8 @@ def headline(rs: list[CheckResult], quantity: str) -> str:
     r = _worst_of(rs, quantity)
     if r is None:
         return "-"
+    if r.max_ulp == 0 and not r.worst_abs:
+        return "exact at every point"
     return f"{figure(r)} at x={short(r.worst_x)} ({r.check} {r.framework}/{r.mode}/{r.dtype})"
 
 
@@ -393,6 +398,8 @@ def _spec_section(report: Report, name: str, rs: list[CheckResult], image: str |
 def _row_fig(r: CheckResult | None) -> str:
     if r is None:
         return "-"
+    if r.max_ulp == 0 and not r.worst_abs:
+        return "exact"
     return f"{figure(r)} at x={short(r.worst_x)} ({r.check}, {r.framework}/{r.mode})"
 
 
