@@ -267,9 +267,11 @@ def _result_from(
                            message="no points", reference=reference)
     bad = ~m.ok
     # points within the absolute tolerance near zero do not count in the ULP figures
-    # (there the absolute error is what is judged; ULPs of a subnormal mean little)
+    # (there the absolute error is what is judged), nor do subnormal references
+    # within it (ULPs of a subnormal mean little)
     with np.errstate(invalid="ignore"):
-        rescued = m.ok & ((m.ulps > tol.ulps) | (m.abs_err <= tol.atol))
+        tiny = FORMATS[dtype].tiny if dtype in FORMATS else 0.0
+        rescued = m.ok & ((m.ulps > tol.ulps) | ((m.abs_err <= tol.atol) & (np.abs(want) < tiny)))
     score = np.where(np.isnan(m.ulps), np.inf, np.where(rescued, 0.0, m.ulps))
     i = int(np.argmax(np.where(bad, score, -1.0))) if bad.any() else int(np.argmax(score))
     passed = not bool(bad.any())

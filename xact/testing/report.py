@@ -221,6 +221,8 @@ def _cell(rs: list[CheckResult], quantity: str) -> str:
     r = _worst_of(rs, quantity)
     if r is None:
         return "-"
+    if r.max_ulp == 0 and not r.worst_abs:
+        return "0 (exact)"
     ulp = r.max_ulp
     u = f"{ulp:.3g}" if math.isfinite(ulp) and ulp < 1e6 else (">1e6" if math.isfinite(ulp) else "nf")
     return f"{u} @{short(r.worst_x, 3)} {r.dtype.replace('float', 'f')}"
