@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import inspect
 import math
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -174,6 +175,34 @@ def call_grad(spec: Spec, x: Any, params: Mapping[str, Any], xp: Any | None) -> 
     return tuple(out)
 
 
+_EXAMPLES = {
+    "xact.torch": ("import torch, xact.torch", "x = torch.linspace(-3.0, 3.0, 7, requires_grad=True)",
+                   "y = xact.torch.{call}\ny.sum().backward()  # x.grad holds the declared derivative"),
+    "xact.tf": ("import tensorflow as tf, xact.tf", "x = tf.linspace(-3.0, 3.0, 7)",
+                "y = xact.tf.{call}"),
+    "xact.numpy": ("import numpy as np, xact.numpy", "x = np.linspace(-3.0, 3.0, 7)",
+                   "y = xact.numpy.{call}"),
+}
+
+
+def _framework_example(module: str, name: str, spec: Any) -> str:
+    """An example of the call in this adapter's framework, with the parameters."""
+    if module not in _EXAMPLES:
+        return ""
+    imp, make, use = _EXAMPLES[module]
+    args = "".join(f", {k}={v!r}" for k, v in spec.params.items())
+    body = "\n".join("    " + ln for ln in (imp, make, *use.format(call=f"{name}(x{args})").splitlines()))
+    return f"\n\nExample ({module}):\n\n{body}\n"
+
+
+def _signature(spec: Any) -> inspect.Signature:
+    """``(x, /, *, mode='auto', <param>=<default>, ...)``: what ``help()`` shows."""
+    P = inspect.Parameter
+    ps = [P("x", P.POSITIONAL_ONLY), P("mode", P.KEYWORD_ONLY, default="auto", annotation=str)]
+    ps += [P(k, P.KEYWORD_ONLY, default=v) for k, v in spec.params.items()]
+    return inspect.Signature(ps)
+
+
 def _doc(spec: Spec) -> str:
     """The spec's doc plus, for catalogue specs, a line with its gain and variance verdict."""
     from xact.signal.table import doc_line
@@ -204,7 +233,8 @@ class Named:
         self.params = {n: number(call.spec, n, v) for n, v in (params or {}).items()}
         self._apply = apply
         self.__name__ = self.__qualname__ = activation
-        self.__doc__ = _doc(call.spec)
+        self.__doc__ = _doc(call.spec) + _framework_example(module, activation, call.spec)
+        self.__signature__ = _signature(call.spec)  # what help() and inspect show
 
     def __call__(self, x: Any, /, *, mode: str | None = None, **params: Any) -> Any:
         return self._apply(
@@ -255,7 +285,7 @@ def named_attributes(
     """
 
     @functools.cache
-    def named(name: str) -> Named:
+    def named(name: str, spec: Spec) -> Named:  # keyed by the spec too: a redefinition gets its own doc
         return Named(module, apply, name)
 
     def __getattr__(name: str) -> Callable[..., Any]:
@@ -265,7 +295,7 @@ def named_attributes(
             get(name)
         except UnknownActivationError as e:
             raise AttributeError(f"module {module!r} has no attribute {name!r}: {e}") from None
-        return named(name)
+        return named(name, get(name))
 
     def __dir__() -> list[str]:
         return sorted([*public, *names(include_aliases=True)])

@@ -34,18 +34,19 @@ def _cmd_list(args: argparse.Namespace) -> int:
     specs = [xact.get(n) for n in xact.names()]
     if args.family:
         specs = [s for s in specs if s.family == args.family]
-    width = max((len(s.name) for s in specs), default=4)
-    print(f"{'name':<{width}}  {'family':<11} {'params':<24} {'modes':<13} {'aliases':<22} "
-          f"{'gain':<17} twins")
+    rows = [("name", "family", "params", "modes", "aliases", "gain", "twins")]
     for s in specs:
         gain = _gain_column(s)
         params = ", ".join(f"{k}={v:g}" for k, v in s.params.items()) or "-"
-        modes = "native+numpy" if s.takes_xp else "numpy"
-        frameworks = sorted({t.framework for t in s.twins}) or ["-"]
-        print(
-            f"{s.name:<{width}}  {s.family:<11} {params:<24} {modes:<13} "
-            f"{', '.join(s.aliases) or '-':<22} {gain:<17} {', '.join(frameworks)}"
-        )
+        if len(params) > 32:  # rational's seven coefficients: `xact check` / help() show them all
+            params = params[:29] + "..."
+        rows.append((s.name, s.family, params, "native+numpy" if s.takes_xp else "numpy",
+                     ", ".join(s.aliases) or "-", gain,
+                     ", ".join(sorted({t.framework for t in s.twins})) or "-"))
+    # every column as wide as its widest cell, so the columns line up whatever the contents
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    for r in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[-1])
     print(f"\n{len(specs)} activations; frameworks installed: "
           f"torch={'yes' if _installed('torch') else 'no'}, "
           f"tensorflow={'yes' if _installed('tensorflow') else 'no'}, "
@@ -136,6 +137,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_check.add_argument("--mode", action="append", choices=["native", "numpy"],
                          help="limit to a mode (repeatable)")
     p_check.add_argument("--out", help="write report.md, report.json and plots here")
+    p_check.add_argument("--range", nargs=2, type=float, metavar=("LO", "HI"),
+                         help="judge only inputs in [LO, HI]; points outside are reported as notes")
     p_check.set_defaults(func=_cmd_check)
 
     p_bench = sub.add_parser("bench", help="time native, bridge and built-in forward+backward")
@@ -163,6 +166,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p_port = sub.add_parser("port", help="the xact spec and the other framework's call for a built-in")
     p_port.add_argument("call", help='a built-in call as written in a model, e.g. "torch.nn.LeakyReLU()"')
+    p_port.add_argument("--parity", metavar="PATH",
+                        help="a parity.json written by `xact parity` (default: conformance/report/parity.json)")
     p_port.set_defaults(func=_cmd_port)
 
     p_diag = sub.add_parser("diagnose", help="gain, signal propagation and stability of an activation")

@@ -12,7 +12,7 @@ NumPy namespace bound to the compute dtype, so Python scalars never promote.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -107,5 +107,8 @@ def grad(activation: str | Spec, a: Any, /, *, mode: str = "auto", **params: Any
     """
     return grads(activation, a, mode=mode, **params)[0]
 
+
+if TYPE_CHECKING:  # catalogue names for editors (xact/_names.pyi, python -m xact._stubgen)
+    from xact._names import *  # noqa: F403
 
 __getattr__, __dir__ = named_attributes("xact.numpy", apply, __all__)

@@ -497,10 +497,15 @@ def _spec_text(name: str, params: Mapping[str, float]) -> str:
 def _parity_record(path: str | Path | None) -> Mapping[str, Any] | None:
     p = Path(path) if path is not None else DEFAULT_PARITY
     if not p.is_file():
+        if path is not None:
+            raise PortError(f"no parity record at {str(p)!r}; write one with `xact parity --out DIR` "
+                            "(it writes DIR/parity.json) or leave --parity out")
         return None
     try:
         return json.loads(p.read_text())  # type: ignore[no-any-return]
-    except (OSError, ValueError):
+    except (OSError, ValueError) as e:
+        if path is not None:
+            raise PortError(f"{str(p)!r} is not a parity record ({type(e).__name__}: {e})") from None
         return None
 
 
@@ -509,7 +514,7 @@ def _parity_notes(record: Mapping[str, Any] | None, call: str, spec: str) -> lis
         return []
     for b in record.get("builtins", []):
         if b.get("call") == call:
-            return [d["text"] for d in b.get("differences", [])
+            return [f"[{d.get('cause', d.get('kind'))}] {d['text']}" for d in b.get("differences", [])
                     if d.get("spec") == spec and d.get("run") == "twin" and d.get("kind") in ("kink", "nonfinite", "value", "gradient")][:4]
     return []
 
@@ -584,7 +589,7 @@ def port(call: str, *, parity: str | Path | None = None) -> PortResult:
 def run_port(args: argparse.Namespace) -> int:
     """``xact port CALL``: print the answer; exit 1 with the reason for a call that cannot be ported."""
     try:
-        print(port(args.call))
+        print(port(args.call, parity=getattr(args, "parity", None)))
     except PortError as e:
         print(f"xact port: {e}", file=sys.stderr)
         return 1

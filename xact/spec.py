@@ -70,6 +70,9 @@ class Spec:
         default_factory=lambda: MappingProxyType({})
     )
     takes_xp: bool = False
+    #: ``(lo, hi)``: where the spec is meant to be accurate; conformance measures
+    #: points outside it too but reports them as notes, never as failures
+    domain: tuple[float, float] | None = None
 
     @property
     def param_names(self) -> tuple[str, ...]:
@@ -253,6 +256,18 @@ def _check_param_name(spec_name: str, p: str) -> None:
         )
 
 
+def _check_domain(name: str, domain: Any) -> tuple[float, float] | None:
+    if domain is None:
+        return None
+    try:
+        lo, hi = (float(v) for v in domain)
+    except (TypeError, ValueError):
+        raise SpecError(f"define({name!r}): domain must be a pair (lo, hi) of numbers, got {domain!r}") from None
+    if not lo < hi:
+        raise SpecError(f"define({name!r}): domain {domain!r} needs lo < hi")
+    return lo, hi
+
+
 def define(
     name: str,
     fn: Callable[..., Any],
@@ -268,6 +283,7 @@ def define(
     monotonic: bool | None = None,
     tolerances: Mapping[str, tuple[float, str]] | None = None,
     replace: bool = False,
+    domain: tuple[float, float] | None = None,
 ) -> Spec:
     """Define an activation from its forward function and declared derivative.
 
@@ -292,6 +308,9 @@ def define(
         replace: allow replacing an existing spec of the same name. Eager calls
             and new traces use the new spec at once; a ``tf.function`` traced
             with the old one keeps computing it (xact.tf warns): build it again.
+        domain: ``(lo, hi)``, the inputs the spec is meant for (default: the
+            whole line). Conformance still measures points outside it and
+            reports them as notes, never as failures.
 
     Returns:
         The registered :class:`Spec`.
@@ -332,6 +351,7 @@ def define(
     alias_t = tuple(dict.fromkeys(aliases))
     for a in alias_t:
         _check_activation_name(a, "alias")
+    dom = _check_domain(name, domain)
     spec = Spec(
         name=name,
         fn=fn,
@@ -348,6 +368,7 @@ def define(
         monotonic=monotonic,
         tolerances=MappingProxyType(dict(tolerances or {})),
         takes_xp=fn_xp,
+        domain=dom,
     )
     if not _loading_here():  # the catalogue is checked by its tests and conformance
         from xact._probe import probe  # imports NumPy; kept out of `import xact`

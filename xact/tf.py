@@ -27,7 +27,7 @@ import warnings
 import weakref
 from collections.abc import Callable, Sequence
 from numbers import Real
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import keras
 import numpy as np
@@ -427,6 +427,9 @@ class Activation(_keras.Activation):
             params[n] = tf.convert_to_tensor(w)
         return _run(resolve(self.activation, self.mode, params), inputs)
 
+
+if TYPE_CHECKING:  # catalogue names for editors (xact/_names.pyi, python -m xact._stubgen)
+    from xact._names import *  # noqa: F403
 
 __getattr__, __dir__ = named_attributes("xact.tf", apply, __all__)
 

@@ -26,7 +26,7 @@ import dataclasses
 import inspect
 from collections.abc import Callable, Sequence
 from numbers import Real
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -756,6 +756,9 @@ class Activation(torch.nn.Module):
             parts.append(f"trainable=True, param_shape={self.param_shape}")
         return ", ".join(parts)
 
+
+if TYPE_CHECKING:  # catalogue names for editors (xact/_names.pyi, python -m xact._stubgen)
+    from xact._names import *  # noqa: F403
 
 __getattr__, __dir__ = named_attributes("xact.torch", apply, __all__)
 

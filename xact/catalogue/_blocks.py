@@ -172,16 +172,18 @@ def two_prod(a: Any, b: Any, xp: Any = np) -> tuple[Any, Any]:
     return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
 
 
-def scale_exact(c: float, x: Any, xp: Any = np) -> tuple[Any, Any]:
-    """(hi, lo) with hi + lo = c * x to about twice the working precision, c a Python float.
+def scale_exact(c: float, x: Any, xp: Any = np, c_lo: float = 0.0) -> tuple[Any, Any]:
+    """(hi, lo) with hi + lo = (c + c_lo) * x to about twice the working precision.
 
-    The constant is split at the working precision first (c = c_hi + c_lo), so
-    its own rounding does not leak into a result that amplifies it (e^(c x)
-    for large |c x|). Keep |x| well inside the range (clamp first).
+    ``c`` is a Python float and ``c_lo`` the rest of a constant that no double
+    holds (1/sqrt 2 = c + c_lo, c_lo ~ 1e-17): the constant is split at the
+    working precision first, so neither its float64 rounding nor its working
+    dtype rounding leaks into a result that amplifies it (e^(c x) for large
+    |c x|). Keep |x| well inside the range (clamp first).
     """
     c_hi = float(np.asarray(c, dtype=_finfo(xp, x).dtype))
     hi, lo = two_prod(x, c_hi, xp)
-    return hi, lo + (c - c_hi) * x
+    return hi, lo + ((c - c_hi) + c_lo) * x
 
 
 def two_sum(a: Any, b: Any) -> tuple[Any, Any]:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from xact.catalogue import _blocks
-from xact.catalogue.rectifiers import d_leaky_relu, d_relu_squared, leaky_relu, relu_squared
+from xact.catalogue.rectifiers import d_leaky_relu, leaky_relu, relu_squared
 from xact.spec import Twin, define
 
 
@@ -58,8 +58,13 @@ def swish_beta(x: Any, beta: float = 1.0, xp: Any = np) -> Any:
         >>> xnp.swish_beta(np.array([0.0, 2.0]), beta=0.0)
         array([0., 1.])
     """
+    return swish_scaled(x, beta, xp)
+
+
+def swish_scaled(x: Any, beta: Any, xp: Any, beta_lo: float = 0.0) -> Any:
+    """x sigmoid((beta + beta_lo) x): swish_beta with a double-word constant beta."""
     z = beta * x
-    s, _ = _sigmoid_of_product(beta, x, xp)
+    s, _ = _sigmoid_of_product(beta, x, xp, beta_lo)
     return xp.where(z == -xp.inf, 0.0, x * s)
 
 
@@ -67,7 +72,7 @@ def swish_beta(x: Any, beta: float = 1.0, xp: Any = np) -> Any:
 _SATURATED = 800.0
 
 
-def _sigmoid_of_product(beta: Any, x: Any, xp: Any) -> tuple[Any, Any]:
+def _sigmoid_of_product(beta: Any, x: Any, xp: Any, beta_lo: float = 0.0) -> tuple[Any, Any]:
     """sigmoid(beta x) and its derivative, with beta x formed exactly as hi + lo.
 
     sigmoid(z) ~ e^z for z -> -inf amplifies the rounding of z = beta x by |z|;
@@ -78,7 +83,7 @@ def _sigmoid_of_product(beta: Any, x: Any, xp: Any) -> tuple[Any, Any]:
     moderate = xp.abs(z) < _SATURATED
     xm = xp.where(moderate, x, 0.0)
     if isinstance(beta, float):
-        hi, lo = _blocks.scale_exact(beta, xm, xp)
+        hi, lo = _blocks.scale_exact(beta, xm, xp, beta_lo)
     else:
         hi, lo = _blocks.two_prod(beta, xm, xp)
     s0 = _blocks.sigmoid(hi, xp)
@@ -89,8 +94,13 @@ def _sigmoid_of_product(beta: Any, x: Any, xp: Any) -> tuple[Any, Any]:
 
 
 def d_swish_beta(x: Any, beta: float = 1.0, xp: Any = np) -> Any:
+    return d_swish_scaled(x, beta, xp)
+
+
+def d_swish_scaled(x: Any, beta: Any, xp: Any, beta_lo: float = 0.0) -> Any:
+    """The derivatives of :func:`swish_scaled` in x and beta."""
     z = beta * x
-    s, sp = _sigmoid_of_product(beta, x, xp)
+    s, sp = _sigmoid_of_product(beta, x, xp, beta_lo)
     dx = s + _blocks.times_vanishing(z, sp, xp)
     dbeta = _blocks.times_vanishing(x, _blocks.times_vanishing(x, sp, xp), xp)
     return dx, dbeta
@@ -292,7 +302,8 @@ def star_relu(x: Any, scale: float = _STAR_SCALE, bias: float = _STAR_BIAS, xp: 
 
 
 def d_star_relu(x: Any, scale: float = _STAR_SCALE, bias: float = _STAR_BIAS, xp: Any = np) -> Any:
-    return scale * d_relu_squared(x, xp), relu_squared(x, xp), xp.ones_like(x)
+    # (2 scale) relu(x), not scale (2 relu(x)): 2x overflows for x > max/2 where the slope does not
+    return (2.0 * scale) * xp.maximum(x, 0.0), relu_squared(x, xp), xp.ones_like(x)
 
 
 # Boullé et al.'s type-(3, 2) initialisation, the best rational approximation

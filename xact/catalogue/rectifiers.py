@@ -7,6 +7,7 @@ frameworks disagree at a kink, the docstring says which convention xact takes.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -164,7 +165,8 @@ def d_selu(x: Any, xp: Any = np) -> Any:
 def celu(x: Any, alpha: float = 1.0, xp: Any = np) -> Any:
     """Continuously differentiable ELU: f(x) = x for x > 0, alpha (e^(x/alpha) - 1) otherwise.
 
-    Derivatives: df/dx = 1 for x > 0, e^(x/alpha) otherwise (1 from both
+    Derivatives: df/dx = 1 for x > 0, e^(x/alpha) otherwise, corrected for
+    the rounding of x/alpha, which e^u amplifies by |u| (1 from both
     sides at 0, so f is C^1; 0 is declared a kink of the second derivative);
     df/d(alpha) = 0 for x > 0, e^u - 1 - u e^u with u = x/alpha otherwise,
     summed as a series near u = 0 where the difference cancels.
@@ -185,7 +187,35 @@ def celu(x: Any, alpha: float = 1.0, xp: Any = np) -> Any:
 def d_celu(x: Any, alpha: float = 1.0, xp: Any = np) -> Any:
     pos = x > 0
     u = xp.minimum(x, 0.0) / alpha
-    return xp.where(pos, 1.0, xp.exp(u)), xp.where(pos, 0.0, -_blocks.u_exp_minus_expm1(u, xp))
+    return xp.where(pos, 1.0, _exp_of_quotient(x, u, alpha, xp)), xp.where(pos, 0.0, -_blocks.u_exp_minus_expm1(u, xp))
+
+
+def _exact_division(alpha: Any) -> bool:
+    """alpha a Python power of two: x / alpha is exact, no correction needed."""
+    return isinstance(alpha, float) and alpha > 0 and math.frexp(alpha)[0] == 0.5
+
+
+def _exp_of_quotient(x: Any, u: Any, alpha: Any, xp: Any) -> Any:
+    """e^(x/alpha) for x <= 0 given u = fl(min(x, 0)/alpha), corrected for u's rounding.
+
+    e^u turns the rounding of u into a relative error |u| times larger (31 ULP
+    in float64 at alpha = 3). The remainder r = x - u alpha is exact (Dekker's
+    product, then Sterbenz), so e^(x/alpha) = e^u (1 + r/alpha) to first order;
+    a Python alpha is also split at the working precision (alpha_hi + alpha_lo).
+    """
+    if _exact_division(alpha):
+        return xp.exp(u)
+    moderate = u > -_SATURATED_EXP
+    xm = xp.where(moderate, xp.minimum(x, 0.0), 0.0)
+    a_hi, a_lo = _blocks.split_constant(alpha, xp, x)  # a Python alpha rounds to the dtype
+    um = xm / a_hi
+    p, pe = _blocks.two_prod(um, a_hi, xp)
+    r = (xm - p) - pe
+    return xp.where(moderate, xp.exp(um) * (1.0 + (r - um * a_lo) / a_hi), xp.exp(u))
+
+
+# e^u is 0 in every dtype below u = -800.
+_SATURATED_EXP = 800.0
 
 
 _ONNX = "ONNX operator; no gradient is defined by ONNX"

@@ -14,10 +14,13 @@ from typing import Any
 import numpy as np
 
 from xact.catalogue import _blocks
-from xact.catalogue.parametric import d_swish_beta, swish_beta
+from xact.catalogue.parametric import _sigmoid_of_product, d_swish_scaled, swish_scaled
 from xact.spec import Twin, define
 
 _SQRT_HALF = math.sqrt(0.5)
+#: sqrt(1/2) - _SQRT_HALF (mpmath, 300 bits): erfc's tail multiplies the
+#: rounding of -x/sqrt 2 by 2h^2, so the constant is carried as hi + lo.
+_SQRT_HALF_LO = -4.833646656726457e-17
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _GELU_CUBIC = 0.044715
 
@@ -47,7 +50,8 @@ def gelu(x: Any, xp: Any = np) -> Any:
     """GELU, exact form: f(x) = x * Phi(x) = x/2 * (1 + erf(x / sqrt 2)).
 
     Careful form: x/2 * erfc(-x / sqrt 2), which does not cancel for
-    negative x, with -x/sqrt 2 formed exactly as h + l and erfc corrected to
+    negative x, with -x/sqrt 2 formed as h + l to twice the working precision
+    (1/sqrt 2 itself as a double-word constant) and erfc corrected to
     first order in l (the tail of erfc amplifies the argument's rounding);
     x^2 in phi likewise as an exact double-word product; f(-inf) = 0.
     Derivative: f'(x) = Phi(x) + x * phi(x), phi(x) = e^(-x^2/2) / sqrt(2 pi);
@@ -61,24 +65,28 @@ def gelu(x: Any, xp: Any = np) -> Any:
         0.841345
     """
     y = 0.5 * x * _erfc_of_scaled(x, xp)
-    return _blocks.zero_at_neg_inf(x, y, xp)
+    # Below -40 the value x Phi(x) underflows to -0 in every dtype; the clipped
+    # erfc is tiny but not 0 at high precision, and x can be huge (-1.8e308).
+    return xp.where(x < -_GELU_EXACT_BELOW, -0.0, y)
 
 
 def d_gelu(x: Any, xp: Any = np) -> Any:
-    # phi(x) = c/sqrt(pi) e^(-(c x)^2) with the same c = sqrt(1/2) as the forward,
-    # (c x)^2 formed exactly; 1/sqrt(pi) as a double-word constant, so that the
-    # declared derivative is that of the forward as written, constants included.
+    # phi(x) = e^(-(x/sqrt 2)^2) / sqrt(2 pi), (x/sqrt 2)^2 formed exactly from the
+    # forward's double-word h + lo, and 1/sqrt(2 pi) as a double-word constant: near
+    # the root of f' (x = -0.75) Phi + x phi cancels and a rounded constant shows.
     xc = xp.clip(x, -_GELU_EXACT_BELOW, _GELU_EXACT_BELOW)
-    h, lo = _blocks.scale_exact(-_SQRT_HALF, xc, xp)
+    h, lo = _blocks.scale_exact(-_SQRT_HALF, xc, xp, -_SQRT_HALF_LO)
     s, e = _blocks.two_prod(h, h, xp)
     gauss = xp.exp(-s) * (1.0 - (e + 2.0 * h * lo))
-    phi = (_SQRT_HALF * _INV_SQRT_PI_HI + _SQRT_HALF * _INV_SQRT_PI_LO) * gauss
+    phi = _INV_SQRT_2PI_HI * gauss + _INV_SQRT_2PI_LO * gauss
     phi = xp.where(xp.abs(x) > _GELU_EXACT_BELOW, 0.0, phi)
     return 0.5 * _erfc_of_scaled(x, xp) + _blocks.times_vanishing(x, phi, xp)
 
 
 _INV_SQRT_PI_HI = 0.5641895835477563  # 1/sqrt(pi) = _HI + _LO
 _INV_SQRT_PI_LO = 7.66772980658294e-18
+_INV_SQRT_2PI_HI = 0.3989422804014327  # 1/sqrt(2 pi) = _HI + _LO (mpmath, 300 bits)
+_INV_SQRT_2PI_LO = -2.49232720227773e-17
 
 
 # erfc(-x/sqrt 2) is 0 or 2 to every dtype's precision beyond |x| = 40.
@@ -94,12 +102,17 @@ def _erfc_of_scaled(x: Any, xp: Any) -> Any:
     the clipped value is erfc's own there: one erfc per element, not two.
     """
     xc = xp.clip(x, -_GELU_EXACT_BELOW, _GELU_EXACT_BELOW)
-    h, lo = _blocks.scale_exact(-_SQRT_HALF, xc, xp)
+    h, lo = _blocks.scale_exact(-_SQRT_HALF, xc, xp, -_SQRT_HALF_LO)
     return xp.erfc(h) - lo * (2.0 * _INV_SQRT_PI_HI) * xp.exp(-xp.square(h))
 
 
 _GELU_C1 = 2.0 * _SQRT_2_OVER_PI  # 2u = c1 x + c3 x^3
 _GELU_C3 = 2.0 * _SQRT_2_OVER_PI * _GELU_CUBIC
+# The rest of the published constants 2 sqrt(2/pi) and 2 sqrt(2/pi) * 0.044715
+# (0.044715 the decimal of the paper) beyond the doubles above (mpmath, 300
+# bits): e^(2u) multiplies an error of 2u by |2u| (> 60 at x = -6).
+_GELU_C1_LO = -9.96930880911092e-17
+_GELU_C3_LO = -6.175149918155315e-19
 _GELU_FLAT_FROM = 30.0  # |x| beyond: sigmoid(2u) is 0 or 1 to every dtype's last bit
 
 
@@ -108,13 +121,14 @@ def _gelu_tanh_inner(x: Any, xp: Any) -> tuple[Any, Any, Any]:
 
     sigmoid(2u) ~ e^(2u) for 2u < 0 turns an absolute error of 2u into a relative
     error |2u| times larger (|2u| > 60 at x = -6), so the cubic is formed with
-    exact products and sums (Dekker, Knuth) and its constants split.
+    exact products and sums (Dekker, Knuth) and its constants carried to twice
+    the working precision (the published decimals, not their doubles).
     """
     xc = xp.clip(x, -_GELU_FLAT_FROM, _GELU_FLAT_FROM)
     sq, sq_e = _blocks.two_prod(xc, xc, xp)
     cube, cube_e = _blocks.two_prod(sq, xc, xp)
-    a, a_e = _blocks.scale_exact(_GELU_C3, cube, xp)
-    b, b_e = _blocks.scale_exact(_GELU_C1, xc, xp)
+    a, a_e = _blocks.scale_exact(_GELU_C3, cube, xp, _GELU_C3_LO)
+    b, b_e = _blocks.scale_exact(_GELU_C1, xc, xp, _GELU_C1_LO)
     v, v_e = _blocks.two_sum(a, b)
     return xc, v, v_e + a_e + b_e + _GELU_C3 * (cube_e + sq_e * xc)
 
@@ -229,7 +243,9 @@ def softplus_beta(x: Any, beta: float = 1.0, threshold: float = 20.0, xp: Any = 
     softplus rounded in float32 but differs from it by up to
     log1p(e^-threshold)/beta (2.1e-9 at the defaults) in float64. The plain,
     exact ``softplus`` is the twin of TF, Keras, JAX and ONNX.
-    Careful form: the careful softplus of beta x, divided by beta.
+    Careful form: the careful softplus of beta x, divided by beta, with beta x
+    formed as an exact double-word product (softplus and sigmoid amplify its
+    rounding by |beta x| in the negative tail).
     Derivatives, with z = beta x and g(z) = z sigmoid(z) - softplus(z)
     = -(|z| sigmoid(-|z|) + log1p(e^-|z|)) (no cancellation):
     df/dx = sigmoid(z), df/d(beta) = g(z) / beta^2, df/d(threshold) = 0 for
@@ -245,7 +261,29 @@ def softplus_beta(x: Any, beta: float = 1.0, threshold: float = 20.0, xp: Any = 
         array([30.])
     """
     z = beta * x
-    return xp.where(z > threshold, x, _blocks.softplus(z, xp) / beta)
+    return xp.where(z > threshold, x, _softplus_of_product(beta, x, xp) / beta)
+
+
+# Beyond |beta x| = 800 softplus is 0 or beta x in every dtype.
+_SOFTPLUS_SATURATED = 800.0
+
+
+def _softplus_of_product(beta: Any, x: Any, xp: Any) -> Any:
+    """softplus(beta x) with beta x = hi + lo to twice the working precision.
+
+    softplus(z) ~ e^z for z -> -inf multiplies the rounding of beta x by |z|
+    (65 ULP in float64 at beta = 3); to first order softplus(hi + lo) =
+    softplus(hi) + lo sigmoid(hi). With beta = 1, lo = 0.
+    """
+    z = beta * x
+    moderate = xp.abs(z) < _SOFTPLUS_SATURATED
+    xm = xp.where(moderate, x, 0.0)
+    if isinstance(beta, float):
+        hi, lo = _blocks.scale_exact(beta, xm, xp)
+    else:
+        hi, lo = _blocks.two_prod(beta, xm, xp)
+    near = _blocks.softplus(hi, xp) + lo * _blocks.sigmoid(hi, xp)
+    return xp.where(moderate, near, _blocks.softplus(z, xp))
 
 
 def d_softplus_beta(x: Any, beta: float = 1.0, threshold: float = 20.0, xp: Any = np) -> Any:
@@ -253,8 +291,9 @@ def d_softplus_beta(x: Any, beta: float = 1.0, threshold: float = 20.0, xp: Any 
     linear = z > threshold
     e = xp.exp(-xp.abs(z))
     g = -(_blocks.times_vanishing(xp.abs(z), e / (1.0 + e), xp) + xp.log1p(e))
+    s, _ = _sigmoid_of_product(beta, x, xp)
     return (
-        xp.where(linear, 1.0, _blocks.sigmoid(z, xp)),
+        xp.where(linear, 1.0, s),
         xp.where(linear, 0.0, g / (beta * beta)),
         xp.zeros_like(x),
     )
@@ -288,12 +327,15 @@ def d_squareplus(x: Any, b: float = 4.0, xp: Any = np) -> Any:
 
 
 _QUICK_GELU_BETA = 1.702
+_QUICK_GELU_BETA_LO = 4.263256414560601e-17  # the decimal 1.702 minus its double (mpmath)
 
 
 def quick_gelu(x: Any, xp: Any = np) -> Any:
     """Quick GELU: f(x) = x * sigmoid(1.702 x), the sigmoid approximation of GELU.
 
-    ``swish_beta`` with beta = 1.702 (same formula, careful sigmoid; f(-inf) = 0).
+    ``swish_beta`` with beta = 1.702 (same formula, careful sigmoid; f(-inf) = 0),
+    the decimal 1.702 carried as a double-word constant (its double is 2.5e-17
+    off, which the sigmoid's tail multiplies by |1.702 x|).
     Derivative: s + 1.702 x s (1 - s), s = sigmoid(1.702 x). Smooth everywhere.
     Reference: Hendrycks & Gimpel, "Gaussian Error Linear Units" (2016),
     section 2; used as QuickGELU in OpenAI CLIP (Radford et al., 2021).
@@ -303,11 +345,11 @@ def quick_gelu(x: Any, xp: Any = np) -> Any:
         >>> round(float(xnp.quick_gelu(np.array(1.0))), 6)
         0.845796
     """
-    return swish_beta(x, _QUICK_GELU_BETA, xp)
+    return swish_scaled(x, _QUICK_GELU_BETA, xp, _QUICK_GELU_BETA_LO)
 
 
 def d_quick_gelu(x: Any, xp: Any = np) -> Any:
-    return d_swish_beta(x, _QUICK_GELU_BETA, xp)[0]
+    return d_swish_scaled(x, _QUICK_GELU_BETA, xp, _QUICK_GELU_BETA_LO)[0]
 
 
 _ONNX = "ONNX operator; no gradient is defined by ONNX"

@@ -29,6 +29,7 @@ Every statement in ``differences`` is generated from these numbers.
 from __future__ import annotations
 
 import math
+import re
 import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping
@@ -302,8 +303,23 @@ def measure_builtin(b: Builtin, cache: M.RefCache, screen: Screen) -> Measured:
     return Measured(rec, outs)
 
 
+#: what a reader is told a difference is, by kind (value/gradient: see _cause)
+CAUSES = {"defaults": "defaults differ", "formula": "formula differs", "kink": "kink convention",
+          "nonfinite": "NaN/inf handling", "error": "cannot run"}
+
+
+def _cause(kind: str, text: str) -> str:
+    """Classify a finding: defaults differ, formula differs, kink convention, tail underflow, NaN/inf."""
+    if kind in CAUSES:
+        return CAUSES[kind]
+    # a value/gradient gap whose worst point has one side 0 (or subnormal) is an underflowing tail
+    if re.search(r"x=[^:]*: (-?0(\.0)?|[-0-9.]+e-3\d\d?) vs |vs (-?0(\.0)?|[-0-9.]+e-3\d\d?)[;)]", text):
+        return "tail underflow"
+    return "formula differs"
+
+
 def _tag(spec: Spec, run: str, items: list[tuple[str, str]]) -> list[dict[str, str]]:
-    return [{"spec": spec.name, "run": run, "kind": k, "text": t} for k, t in items]
+    return [{"spec": spec.name, "run": run, "kind": k, "cause": _cause(k, t), "text": t} for k, t in items]
 
 
 def _declaration(b: Builtin, spec: Spec, twin: Twin, sig: Signature) -> dict[str, Any]:
@@ -375,8 +391,8 @@ def _ulp_parts(m: Mapping[str, Any], q: str, only_differing: bool = True) -> lis
     for d in M.DTYPES:
         r = m.get(d, {}).get(q) if "error" not in m.get(d, {}) else None
         if r and (r["differs"] or not only_differing):
-            parts.append(f"{fmt_ulp(r['max_ulp'])} ULP in {d} ({_where(r)}; largest difference "
-                         f"{r['max_rel']:.2g} of max(|spec|, 1))" if "worst_x" in r else f"0 ULP in {d}")
+            parts.append(f"largest difference {r['max_rel']:.2g} of max(|spec|, 1) in {d} "
+                         f"({fmt_ulp(r['max_ulp'])} ULP; {_where(r)})" if "worst_x" in r else f"no difference in {d}")
     return parts
 
 

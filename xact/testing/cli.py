@@ -124,6 +124,7 @@ def run_check(args: argparse.Namespace) -> int:
         modes=getattr(args, "mode", None),
         progress=sys.stderr.isatty() or bool(getattr(args, "progress", False)),
         plots=bool(out),
+        domain=tuple(args.range) if getattr(args, "range", None) else None,
     )
     print_summary(report)
     if out:

@@ -34,6 +34,9 @@ __all__ = ["DENSE_N", "ORACLE_DENSE", "Points", "interesting_range", "oracle_poi
 
 DENSE_N = 8001
 ORACLE_DENSE = 256
+TAIL_N = 240
+ORACLE_TAIL = 120
+ORACLE_BANDS = 160
 MAGNITUDES_PER_SIGN = 80
 
 
@@ -132,21 +135,35 @@ class Points:
     specials: np.ndarray
     kinks: np.ndarray
     kink_conventions: dict[float, float] = field(default_factory=dict)
+    #: log-spaced |x| from R to 2^14, both signs: the tails beyond the dense range
+    tail: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: function-driven points (:func:`xact.testing.bands.band_points`): where an
+    #: intermediate of the spec is subnormal or crosses a threshold of the dtype
+    bands: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def grid(self) -> np.ndarray:
-        """Dense grid, magnitudes and kink neighbours: the accuracy check's points."""
-        return np.unique(np.concatenate([self.dense, self.magnitudes, self.kinks]))
+        """Dense grid, tails, bands, magnitudes and kink neighbours: the accuracy check's points."""
+        return np.unique(np.concatenate([self.dense, self.tail, self.bands, self.magnitudes, self.kinks]))
 
     def oracle_dense(self) -> np.ndarray:
         step = max(1, len(self.dense) // ORACLE_DENSE)
-        return self.dense[::step]
+        tstep = max(1, len(self.tail) // ORACLE_TAIL)
+        bstep = max(1, len(self.bands) // ORACLE_BANDS)
+        return np.concatenate([self.dense[::step], self.tail[::tstep], self.bands[::bstep]])
 
 
-def points_for(dtype: str, kinks: dict[float, float]) -> Points:
+def _tail(fmt: Format, r: float) -> np.ndarray:
+    m = np.geomspace(r, 2.0**14, TAIL_N // 2)
+    v = round_to(fmt, np.concatenate([-m[::-1], m]))
+    return np.unique(v[np.isfinite(v)])
+
+
+def points_for(dtype: str, kinks: dict[float, float], bands: np.ndarray | None = None) -> Points:
     fmt = FORMATS[dtype]
     r = interesting_range(kinks)
     kp, exact = _kink_points(fmt, kinks)
-    return Points(dtype, _dense(fmt, r), _magnitudes(fmt), _specials(fmt), kp, exact)
+    return Points(dtype, _dense(fmt, r), _magnitudes(fmt), _specials(fmt), kp, exact,
+                  tail=_tail(fmt, r), bands=np.zeros(0) if bands is None else bands)
 
 
 def oracle_points(points: list[Points]) -> np.ndarray:

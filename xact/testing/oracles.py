@@ -426,6 +426,18 @@ class Reference:
     unconverged: int = 0
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    #: the published definition (:mod:`xact.testing.references`) at ``xs``:
+    #: ``{"value" | "gradient": (hi, lo, ok)}``; empty when the spec has none
+    published: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
+    published_source: str = ""
+
+    def lookup_published(self, quantity: str, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(hi, lo, found)`` of the published definition at ``x`` (found False where absent)."""
+        hi_all, lo_all, ok_all = self.published[quantity]
+        x = np.asarray(x, dtype=np.float64)
+        idx = np.clip(np.searchsorted(self.xs, x), 0, len(self.xs) - 1)
+        found = (self.xs[idx] == x) & ok_all[idx]
+        return np.where(found, hi_all[idx], np.nan), np.where(found, lo_all[idx], 0.0), found
 
     def lookup(self, quantity: str, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(hi, lo, found)`` for points ``x``; ``found`` is False where not in ``xs``."""
@@ -564,7 +576,11 @@ class DerivativeFinding:
 
     @property
     def worst(self) -> int:
-        e = np.where(self.bad, self.err_ulps, -1.0) if self.bad.any() else self.err_ulps
+        bad = self.bad
+        both = bad & np.isfinite(self.declared) & np.isfinite(self.numerical)
+        if both.any():  # a finite disagreement says more (its ratio) than an overflow at the edge
+            bad = both
+        e = np.where(bad, self.err_ulps, -1.0) if bad.any() else self.err_ulps
         e = np.where(np.isnan(e), np.inf, e)
         return int(np.argmax(e)) if len(e) else 0
 

@@ -137,6 +137,9 @@ class KnownFailure:
     #: when set, the entry covers a failing check only if every failing point
     #: has |x| >= beyond (a domain edge), so the rest of the range is still judged.
     beyond: float | None = None
+    #: when set, the entry covers a failing check only if every failing x lies
+    #: in [band[0], band[1]] (the measured band), so a failure elsewhere stays one.
+    band: tuple[float, float] | None = None
 
     def matches(self, name: str, check: str, framework: str, mode: str, dtype: str, quantity: str) -> bool:
         base_q = quantity.split(":")[0] if quantity.startswith("param_gradient") else quantity
@@ -148,6 +151,16 @@ class KnownFailure:
             )
         )
 
+
+_EXP_BANDS = {"float32": (-92.0, -87.33), "float64": (-715.1, -708.43)}
+#: measured bands (xact conformance, TF 2.21 CPU) where TF's flush of a subnormal
+#: intermediate makes the result 0; outer edges rounded outwards by ~0.01
+_FTZ_BANDS: dict[str, dict[str, tuple[float, float]]] = {
+    "gelu": {"float32": (-13.16, -11.88), "float64": (-37.63, -36.70)},
+    "gelu_tanh": {"float32": (-10.11, -10.00), "float64": (-21.19, -21.14)},
+    "quick_gelu": {"float32": (-53.67, -43.88), "float64": (-419.7, -397.4)},
+    **{n: _EXP_BANDS for n in ("silu", "swish_beta", "mish", "logish", "smish", "serf", "tanhexp")},
+}
 
 #: Checks that fail today, each with a comment. Keep it short and honest:
 #: an entry that starts passing makes the run fail (xpass) until removed.
@@ -163,13 +176,38 @@ KNOWN_FAILURES: list[KnownFailure] = [
     # the dtype (it overflows to inf) and sin(inf) is NaN, while the exact value is
     # some number in [-1, 1]. Forming it needs Payne-Hanek reduction of an
     # argument larger than the dtype's range; no framework's sin does that.
+    # A little before that, Dekker's split of x inside the exact product w0 x
+    # overflows (|x| > max / (2^ceil(p/2) + 1): 8.3e34 in float32, 1.3e300 in
+    # float64), the low part of w0 x is lost and sin(w0 x) is some other number in
+    # [-1, 1]; the function-driven grid samples there since this change.
     # Covers only those points (`beyond`): the rest of the range is still judged.
     *[
-        KnownFailure("siren", check, "w0 x overflows the dtype for |x| > max / w0 = 30",
+        KnownFailure("siren", check, "w0 x is not formed exactly for |x| > max / (2^ceil(p/2) + 1) "
+                     "and overflows for |x| > max / w0 (w0 = 30)",
                      dtype=d, strict=False, beyond=limit)
-        for check in ("accuracy", "special")
-        for d, limit in (("float32", 1.13e37), ("bfloat16", 1.13e37), ("float16", 1.13e37),
-                         ("float64", 5.9e306))
+        for check in ("accuracy", "special", "published", "search")
+        for d, limit in (("float32", 8.3e34), ("bfloat16", 8.3e34), ("float16", 1.13e37),
+                         ("float64", 1.3e300))
+    ],
+    # TensorFlow's CPU kernels flush a subnormal *intermediate* to zero: silu's
+    # e^x for x < -87.3 (float32) or -708.4 (float64) becomes 0, so x e^x / (1 + e^x)
+    # is -0 where the exact value is a normal number (up to 1e-36 in float32);
+    # gelu's erfc and gelu_tanh's e^(2u) likewise, in narrower bands. Found by the
+    # function-driven grid (xact/testing/bands.py); torch and NumPy are right at
+    # every one of these points, and TF's numpy mode too (the NumPy body does not
+    # flush). Each entry covers only failures inside the measured band (band=), so
+    # a failure anywhere else in the range is still a failure. Fixing it in the
+    # spec would mean a log per element (x e^x as -e^(x + log|x|)), which the
+    # lead's fused kernels would pay everywhere; listed instead.
+    *[
+        KnownFailure(name, check, f"TF flushes a subnormal intermediate to zero on x in [{b[0]:g}, {b[1]:g}] "
+                     f"({d}): the result is -0 where the exact value is a normal number",
+                     framework=fwk, dtype=dd, strict=False, band=b)
+        for name, bands in _FTZ_BANDS.items()
+        for d, b in bands.items()
+        for dd in ((d, "bfloat16") if d == "float32" else (d,))
+        for check, fwk in (("accuracy", "tf"), ("published", "tf"), ("search", "tf"), ("cross", "torch~tf"),
+                           ("bridge", "tf"))
     ],
     # TensorFlow's CPU kernels run with denormals-are-zero / flush-to-zero set
     # (tensorflow/core/platform/denormal.h, ScopedFlushDenormal around every op;
