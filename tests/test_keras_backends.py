@@ -255,7 +255,7 @@ def test_with_params_saves_its_numbers_and_is_validated_like_apply(xk):
     assert keras.activations.serialize(bound)["config"]["params"] == {"alpha": 0.5}
     y = keras.ops.convert_to_numpy(bound(keras.ops.convert_to_tensor([-1.0])))
     assert y[0] == pytest.approx(0.5 * (2.718281828459045**-1 - 1), rel=1e-6)
-    with pytest.raises(xact.ParameterError, match="must be a number.*got str"):
+    with pytest.raises(xact.ParameterError, match=r"must be a number.*got str"):
         xk.elu.with_params(alpha="0.5")
     with pytest.raises(xact.ParameterError, match="unexpected parameter"):
         xk.elu.with_params(beta=1.0)
