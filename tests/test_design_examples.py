@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
 
 import pytest
-from conftest import HAS_TF, HAS_TORCH
+from conftest import HAS_JAX, HAS_TF, HAS_TORCH
 
 pytestmark = [
     pytest.mark.torch,
@@ -91,3 +92,49 @@ def test_design_contract_runs_verbatim():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-3000:]
     assert "CONTRACT OK" in out.stdout
+
+
+# The second-round block of DESIGN.md, verbatim, with the inputs it leaves to the reader.
+SECOND_ROUND = """
+import xact, xact.jax as xj, xact.keras as xk          # JAX adapter; one Keras layer for every backend
+y = xj.gelu_tanh(x)                                     # jit, grad, jvp, vmap, hessian through the declared grad
+layer = xk.Activation("swish_beta", trainable=True)     # same layer under KERAS_BACKEND=tensorflow|torch|jax
+keras.layers.Dense(32, activation=xk.leaky_relu)        # survives .keras save/load as the xact spec
+
+xact.gain("silu")                                       # 1/sqrt(E[phi(z)^2]), z ~ N(0, 1), from the spec
+d = xact.diagnose("square"); d.stable, d.chi1, d.depth_scale; print(d)   # why it will (not) train
+xact.torch.init_(linear.weight, "gelu"); xact.tf.initializer("gelu")    # initialisers from the gain
+
+xact.define("my_act", fn=f, grad=g, domain=(-50.0, 50.0))   # conformance judges this range
+report = xact.testing.check("my_act", domain=(-10.0, 10.0))
+"""
+
+SECOND_PRELUDE = """
+import math
+import numpy as np, torch, keras, jax.numpy as jnp
+x = jnp.linspace(-3.0, 3.0, 7)
+linear = torch.nn.Linear(64, 32)
+def f(x, xp=np):  # softsign, written out: no cancellation anywhere
+    return x / (1.0 + xp.abs(x))
+def g(x, xp=np):
+    return 1.0 / xp.square(1.0 + xp.abs(x))
+"""
+
+SECOND_CHECKS = """
+np.testing.assert_allclose(np.asarray(y), xact.numpy.gelu_tanh(np.linspace(-3.0, 3.0, 7)), rtol=1e-6, atol=1e-7)
+assert abs(xact.gain("relu") - math.sqrt(2.0)) < 1e-9   # published: E[relu(z)^2] = 1/2
+assert d.stable is False
+std = float(linear.weight.std())
+assert 0.5 * xact.gain("gelu") / 8.0 < std < 2.0 * xact.gain("gelu") / 8.0   # gain / sqrt(fan_in = 64)
+assert report.passed, report
+print("SECOND ROUND OK")
+"""
+
+
+@pytest.mark.skipif(not HAS_JAX, reason="needs jax")
+def test_design_second_round_contract_runs_verbatim():
+    code = textwrap.dedent(SECOND_PRELUDE) + SECOND_ROUND + SECOND_CHECKS
+    env = {**os.environ, "XACT_FUSE": "off"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=900)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "SECOND ROUND OK" in out.stdout
