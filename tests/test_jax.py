@@ -411,6 +411,8 @@ def test_shape_and_dtype_preserved(mode, shape):
 
 
 def test_native_exports_with_jax_export_and_bridge_does_not():
+    # jax.export's serialisation needs flatbuffers, which jax does not install (TF brings it)
+    pytest.importorskip("flatbuffers", reason="jax.export serialisation needs flatbuffers")
     x = jnp.linspace(-3.0, 3.0, 8)
     f = jax.jit(lambda v: xj.gelu_tanh(v))
     loaded = jax.export.deserialize(jax.export.export(f)(x).serialize())

@@ -49,7 +49,7 @@ def backends(*names: str) -> list[Any]:
 
 def pairs() -> list[Any]:
     return [pytest.param(s, t, id=f"{s}->{t}",
-                         marks=pytest.mark.skipif(_missing(s) or _missing(t), reason="backend not installed"))
+                         marks=pytest.mark.skipif(bool(_missing(s) or _missing(t)), reason="backend not installed"))
             for s in ALL for t in ALL]
 
 
