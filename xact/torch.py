@@ -241,6 +241,8 @@ def _layout(params: Sequence[Any]) -> tuple[tuple[Any, ...], tuple[torch.dtype, 
 
 def _flat(t: torch.Tensor) -> torch.Tensor:
     """A dense 1-D view (a copy when ``t`` is strided or expanded, e.g. ones broadcast by .sum())."""
+    if t.dim() == 1 and t.is_contiguous():
+        return t  # a view costs microseconds, which small tensors notice
     return t.contiguous().view(-1)
 
 
@@ -274,10 +276,7 @@ def _fused_forward(x: torch.Tensor, spec: Spec, params: Params) -> torch.Tensor 
         _READY[key] = program
         if not dtypes:  # number parameters only: later calls may take the fast path
             _PLANS[spec, x.dtype, x.device, numbers] = _Plan(spec, numbers, program)
-    y = program(_flat(x), *tensors)[0]
-    if x.dim() != 1:
-        y = y.view(x.shape)
-    return y.clone() if y.data_ptr() == x.data_ptr() else y
+    return _program_values(program, x, tensors)
 
 
 def _fused_backward(
@@ -319,6 +318,21 @@ def _fused_backward(
         plan = _PLANS.get((spec, x.dtype, x.device, numbers))
         if plan is not None and plan.backward is None:
             plan.backward = program
+    return _program_partials(program, x, gy, tensors)
+
+
+def _program_values(program: Callable[..., Any], x: torch.Tensor, tensors: Sequence[torch.Tensor] = ()) -> torch.Tensor:
+    """A forward program on ``x`` in ``x``'s shape; never ``x`` itself (a program may return its input)."""
+    y = program(_flat(x), *tensors)[0]
+    if y.data_ptr() == x.data_ptr():
+        y = y.clone()
+    return y if x.dim() == 1 else y.view(x.shape)
+
+
+def _program_partials(
+    program: Callable[..., Any], x: torch.Tensor, gy: torch.Tensor, tensors: Sequence[torch.Tensor] = ()
+) -> list[torch.Tensor]:
+    """A backward program: the input gradient in ``x``'s shape, then the parameter gradients."""
     gx, *gps = program(_flat(x), _flat(gy), *tensors)
     return [gx if x.dim() == 1 else gx.view(x.shape), *gps]
 
@@ -432,17 +446,11 @@ class _Fast(torch.autograd.Function):
         if program is None or torch.is_grad_enabled() or gy.shape != x.shape:
             ctx.spec, ctx.scalars = plan.spec, list(plan.numbers)  # what _backward reads
             return _backward(ctx, gy)[:2]
-        gy = gy.contiguous()  # an expanded upstream gradient (from .sum()) has stride 0
-        if x.dim() == 1:  # a view costs microseconds: only when the programs need one
-            return program(x, gy)[0], None
-        return program(x.view(-1), gy.view(-1))[0].view(x.shape), None
+        return _program_partials(program, x, gy)[0], None
 
 
 def _fast_values(x: torch.Tensor, plan: _Plan) -> torch.Tensor:
-    y = plan.forward(x if x.dim() == 1 else x.view(-1))[0]
-    if y.data_ptr() == x.data_ptr():  # a program may hand back its input unchanged
-        y = y.clone()
-    return y if x.dim() == 1 else y.view(x.shape)
+    return _program_values(plan.forward, x)
 
 
 def _fast_plan(call: Call, x: Any) -> _Plan | None:

@@ -79,13 +79,20 @@ class _CacheSalt:
         return "xact-kernels-1:" + ",".join(_ACCURATE_VECTOR_OPS)
 
 
+@functools.cache
+def _salt() -> Any:
+    """One instance of the salt pass, made a CustomGraphPass (Inductor's own base class) lazily."""
+    from torch._inductor.custom_graph_pass import CustomGraphPass
+
+    return type("XactCacheSalt", (_CacheSalt, CustomGraphPass), {})()
+
+
 @contextlib.contextmanager
 def _accurate_codegen() -> Iterator[None]:
     from torch._inductor import config
     from torch._inductor.codegen.cpp import CppVecOverrides
-    from torch._inductor.custom_graph_pass import CustomGraphPass
 
-    salt = type("XactCacheSalt", (_CacheSalt, CustomGraphPass), {})()
+    salt = _salt()
     with _CODEGEN_LOCK:
         saved = {op: CppVecOverrides.__dict__[op] for op in _ACCURATE_VECTOR_OPS if op in CppVecOverrides.__dict__}
         for op in saved:
