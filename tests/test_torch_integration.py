@@ -79,6 +79,26 @@ def test_compile_fullgraph_matches_eager(make, mode):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("trainable", [False, True])
+def test_compile_fullgraph_before_any_eager_call(trainable):
+    # The model's first calls are traced: nothing an activation caches on its first
+    # call may be written during tracing (a dict written while dynamo traces breaks
+    # the graph at the next activation, and the model then runs as several graphs).
+    torch._dynamo.reset()
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(
+        torch.nn.Linear(4, 4), xt.Activation("leaky_relu", trainable=trainable),
+        torch.nn.Linear(4, 4), xt.Activation("elu", trainable=trainable), xt.Activation("silu"),
+    )
+    x = torch.randn(3, 4)
+    compiled = torch.compile(model, fullgraph=True)
+    y_c, g_c = _forward_backward(compiled, x)
+    y_e, g_e = _forward_backward(model, x)
+    torch.testing.assert_close(y_c, y_e, rtol=1e-5, atol=1e-6)
+    for a, b in zip(g_c, g_e):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+
+
 @pytest.mark.parametrize("make", [mlp, cnn], ids=["mlp", "cnn"])
 def test_export_runs_and_matches(make):
     model = make()

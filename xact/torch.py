@@ -737,6 +737,11 @@ class Activation(torch.nn.Module):
                 )
             else:
                 self._fixed[n] = float(v)
+        if not trainable:
+            # Resolved here, not on the first call: a first call inside torch.compile
+            # would write the cache while tracing, and a dict written during tracing
+            # breaks the graph at the next activation's lookup of its spec's defaults.
+            self.__dict__["_resolved"] = resolve(self.activation, self.mode, self._fixed)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.trainable:
