@@ -82,13 +82,21 @@ def _unbroadcast(g: tf.Tensor, param: tf.Tensor) -> tf.Tensor:
 # Native and bridge differ only in where the spec runs: these four functions.
 
 
-def _native_values(spec: Spec, x: tf.Tensor, params: dict[str, Any]) -> tf.Tensor:
-    return _as_output(call_fn(spec, x, params, tf_namespace(x.dtype)), x, spec, "fn")
+def _native_values(spec: Spec, x: tf.Tensor, params: dict[str, Any], xla: bool = False) -> tf.Tensor:
+    return _as_output(call_fn(spec, x, params, tf_namespace(x.dtype, xla)), x, spec, "fn")
 
 
-def _native_partials(spec: Spec, x: tf.Tensor, params: dict[str, Any]) -> list[tf.Tensor]:
-    parts = call_grad(spec, x, params, tf_namespace(x.dtype))
+def _native_partials(spec: Spec, x: tf.Tensor, params: dict[str, Any], xla: bool = False) -> list[tf.Tensor]:
+    parts = call_grad(spec, x, params, tf_namespace(x.dtype, xla))
     return [_as_output(p, x, spec, "grad") for p in parts]
+
+
+def _xla_values(spec: Spec, x: tf.Tensor, params: dict[str, Any]) -> tf.Tensor:
+    return _native_values(spec, x, params, xla=True)
+
+
+def _xla_partials(spec: Spec, x: tf.Tensor, params: dict[str, Any]) -> list[tf.Tensor]:
+    return _native_partials(spec, x, params, xla=True)
 
 
 def _refuse_saving(spec: Spec) -> None:
@@ -179,14 +187,18 @@ def _bridge_partials(spec: Spec, x: tf.Tensor, params: dict[str, Any]) -> list[t
 # ------------------------------------------------------------------ fused kernels (default)
 
 
-def _fused(body: Callable[..., Any], key: tuple[Any, ...], n_params: int, n_tensors: int) -> Callable[..., Any]:
-    """``body`` run as an XLA-compiled function where that is possible, else as it is.
+def _fused(xla_body: Callable[..., Any], body: Callable[..., Any], key: tuple[Any, ...], n_params: int,
+           n_tensors: int) -> Callable[..., Any]:
+    """``xla_body`` run as an XLA-compiled function where that is possible, else ``body``.
 
-    ``n_tensors`` leading arguments are x-shaped (x, and gy for the gradient).
-    Eager calls wait for a background compilation per shape; traced graphs
-    call the compiled function once XLA has proven it can compile the body.
+    The two are the same spec code; ``xla_body`` evaluates it on the namespace
+    for XLA-compiled bodies (``xact.ops.tf``: XLA's own kernel where it is
+    accurate and Eigen's is not). ``n_tensors`` leading arguments are x-shaped
+    (x, and gy for the gradient). Eager calls wait for a background compilation
+    per shape; traced graphs call the compiled function once XLA has proven it
+    can compile the body.
     """
-    program = tf.function(body, jit_compile=True, reduce_retracing=True)
+    program = tf.function(xla_body, jit_compile=True, reduce_retracing=True)
 
     def run(*args: tf.Tensor) -> Any:
         if _kernels.mode() == "off":
@@ -220,8 +232,6 @@ def _op(spec: Spec, native: bool, scalars: tuple[tuple[str, str], ...]) -> Calla
     minus the scalar ones; built once per (spec, mode, scalar values), the
     scalars given as ``float.hex`` strings.
     """
-    values = _native_values if native else _bridge_values
-    partials = _native_partials if native else _bridge_partials
     fixed = {n: float.fromhex(h) for n, h in scalars}
     tensor_names = [n for n in spec.param_names if n not in fixed]
     tensor_slots = [1 + spec.param_names.index(n) for n in tensor_names]  # in grad's partials
@@ -232,22 +242,32 @@ def _op(spec: Spec, native: bool, scalars: tuple[tuple[str, str], ...]) -> Calla
         pc.update({n: tf.cast(p, cdt) for n, p in zip(tensor_names, tps)})
         return tf.cast(x, cdt), pc
 
-    def forward_body(x: tf.Tensor, *tps: tf.Tensor) -> tf.Tensor:
-        xs, ps = in_compute(x, tps)
-        return tf.cast(values(spec, xs, ps), x.dtype)
+    def bodies(values: Callable[..., Any], partials: Callable[..., Any]) -> tuple[Callable[..., Any], ...]:
+        def forward_body(x: tf.Tensor, *tps: tf.Tensor) -> tf.Tensor:
+            xs, ps = in_compute(x, tps)
+            return tf.cast(values(spec, xs, ps), x.dtype)
 
-    def gradient_body(x: tf.Tensor, gy: tf.Tensor, *tps: tf.Tensor) -> tuple[tf.Tensor, ...]:
-        xc, pc = in_compute(x, tps)  # from x itself, so nested tapes see the path from x
-        parts = partials(spec, xc, pc)
-        gyc = tf.cast(gy, xc.dtype)
-        gx = tf.cast(gyc * parts[0], x.dtype)
-        gps = [tf.cast(_unbroadcast(gyc * parts[i], p), p.dtype) for i, p in zip(tensor_slots, tps)]
-        return (gx, *gps)
+        def gradient_body(x: tf.Tensor, gy: tf.Tensor, *tps: tf.Tensor) -> tuple[tf.Tensor, ...]:
+            xc, pc = in_compute(x, tps)  # from x itself, so nested tapes see the path from x
+            parts = partials(spec, xc, pc)
+            gyc = tf.cast(gy, xc.dtype)
+            gx = tf.cast(gyc * parts[0], x.dtype)
+            gps = [tf.cast(_unbroadcast(gyc * parts[i], p), p.dtype) for i, p in zip(tensor_slots, tps)]
+            return (gx, *gps)
 
-    # Native ops run their bodies as XLA-compiled functions where XLA can take
-    # them (xact/kernels/tf.py); the bridge's host callback cannot be compiled.
-    run_forward = _fused(forward_body, (spec, scalars, "forward"), len(tensor_names), 1) if native else forward_body
-    run_gradient = _fused(gradient_body, (spec, scalars, "gradient"), len(tensor_names), 2) if native else gradient_body
+        return forward_body, gradient_body
+
+    if native:
+        # Native ops run their bodies as XLA-compiled functions where XLA can take
+        # them (xact/kernels/tf.py), on the namespace for XLA bodies; the bridge's
+        # host callback cannot be compiled.
+        plain_forward, plain_gradient = bodies(_native_values, _native_partials)
+        xla_forward, xla_gradient = bodies(_xla_values, _xla_partials)
+        n = len(tensor_names)
+        run_forward = _fused(xla_forward, plain_forward, (spec, scalars, "forward"), n, 1)
+        run_gradient = _fused(xla_gradient, plain_gradient, (spec, scalars, "gradient"), n, 2)
+    else:
+        run_forward, run_gradient = bodies(_bridge_values, _bridge_partials)
 
     @tf.custom_gradient
     def op(x: tf.Tensor, *tps: tf.Tensor) -> Any:

@@ -47,8 +47,9 @@ class Namespace:
     logical_or = staticmethod(tf.math.logical_or)
     logical_not = staticmethod(tf.math.logical_not)
 
-    def __init__(self, dtype: tf.DType) -> None:
+    def __init__(self, dtype: tf.DType, xla: bool = False) -> None:
         self.dtype = dtype
+        self.xla = xla
         self._np_dtype = np.dtype(dtype.name)
 
     # TensorFlow's float32 CPU kernels for these are a few ULP off (Eigen's fast
@@ -67,6 +68,12 @@ class Namespace:
         return self._precise(tf.math.tanh, x)
 
     def log1p(self, x: Any) -> tf.Tensor:
+        # Inside an XLA-compiled body, log1p is XLA's own kernel, not Eigen's: its
+        # float32 log1p measured at most 2.4 ULP (600,000 points on (-1, 32)), while
+        # the float64 detour costs 3.4x (25.7 vs 7.7 ms per 4M elements, one CPU).
+        # XLA's float32 tanh (4.3 ULP) and expm1 (4.9 ULP) keep the detour.
+        if self.xla:
+            return tf.math.log1p(self._t(x))
         return self._precise(tf.math.log1p, x)
 
     def expm1(self, x: Any) -> tf.Tensor:
@@ -132,6 +139,6 @@ class Namespace:
 
 
 @functools.cache
-def namespace(dtype: tf.DType) -> Namespace:
-    """The cached TensorFlow namespace for ``dtype``."""
-    return Namespace(dtype)
+def namespace(dtype: tf.DType, xla: bool = False) -> Namespace:
+    """The cached TensorFlow namespace for ``dtype``; ``xla``: for a body XLA compiles."""
+    return Namespace(dtype, xla)
