@@ -382,6 +382,11 @@ def test_bad_parameters_are_refused():
         xj.leaky_relu(x, negative_slope=jnp.zeros(3, dtype=jnp.int32))
     with pytest.raises(xact.ParameterError, match="number or a floating"):
         xj.leaky_relu(x, negative_slope="0.1")
+    # NaN would make every output NaN: refused, as in the torch and TF adapters
+    with pytest.raises(xact.ParameterError, match="NaN"):
+        xj.leaky_relu(x, negative_slope=float("nan"))
+    with pytest.raises(xact.ParameterError, match="broadcast"):  # would grow the output
+        xj.leaky_relu(jnp.zeros(3), negative_slope=jnp.zeros((2, 3)))
 
 
 def test_modes_are_checked(fresh_name):

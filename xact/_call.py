@@ -118,6 +118,19 @@ def check_number(activation: str, name: str, value: Any) -> None:
             ) from None
 
 
+def check_broadcast(spec: Spec, name: str, shape: tuple[int, ...], x_shape: tuple[int, ...]) -> None:
+    """A tensor parameter must broadcast to the input's shape (not grow it): ParameterError if not."""
+    shape, x_shape = tuple(shape), tuple(x_shape)
+    ok = len(shape) <= len(x_shape) and all(
+        d in (1, xd) for d, xd in zip(reversed(shape), reversed(x_shape))
+    )
+    if not ok:
+        raise ParameterError(
+            f"{spec.name!r}: parameter {name!r} of shape {tuple(shape)} does not "
+            f"broadcast to the input shape {tuple(x_shape)}"
+        )
+
+
 def param_shape_of(activation: str, shape: Any) -> tuple[int, ...]:
     """A layer's ``param_shape`` as a tuple of non-negative ints, or a ParameterError."""
     try:

@@ -37,7 +37,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.custom_derivatives import SymbolicZero
 
-from xact._call import Call, call_fn, call_grad, named_attributes, resolve
+from xact._call import Call, call_fn, call_grad, check_broadcast, named_attributes, number, resolve
 from xact._dtypes import require_float
 from xact.errors import ModeError, ParameterError, SpecError, XactTypeError
 from xact.ops.jax import namespace as jax_namespace
@@ -253,7 +253,7 @@ def _check_input(spec: Spec, x: Any) -> jax.Array:
 
 def _check_param(spec: Spec, name: str, value: Any, x: jax.Array) -> jax.Array | float:
     if isinstance(value, Real) and not isinstance(value, bool):
-        return float(value)
+        return number(spec, name, value)
     if isinstance(value, (np.ndarray, np.generic, list)):
         value = jnp.asarray(value, dtype=_compute(x.dtype))
     elif hasattr(value, "__jax_array__"):  # e.g. a Keras variable on the JAX backend
@@ -267,15 +267,7 @@ def _check_param(spec: Spec, name: str, value: Any, x: jax.Array) -> jax.Array |
         raise ParameterError(
             f"{spec.name!r}: parameter {name!r} must be a number or a floating array, got {value.dtype}"
         )
-    try:
-        shape = np.broadcast_shapes(value.shape, x.shape)
-    except ValueError:
-        shape = None
-    if shape != x.shape:
-        raise ParameterError(
-            f"{spec.name!r}: parameter {name!r} of shape {tuple(value.shape)} does not "
-            f"broadcast to the input shape {tuple(x.shape)}"
-        )
+    check_broadcast(spec, name, tuple(value.shape), tuple(x.shape))
     return value
 
 

@@ -36,7 +36,7 @@ import tensorflow as tf
 from xact import keras as _keras
 from xact import kernels as _kernels
 from xact import spec as _spec_module
-from xact._call import Call, call_fn, call_grad, named_attributes, number, resolve
+from xact._call import Call, call_fn, call_grad, check_broadcast, named_attributes, number, resolve
 from xact._dtypes import require_float
 from xact._host import readonly
 from xact.errors import ModeError, ParameterError, SpecError, XactTypeError, XactWarning
@@ -320,15 +320,7 @@ def _check_param(spec: Spec, name: str, value: Any, x: tf.Tensor) -> tf.Tensor |
             f"{spec.name!r}: parameter {name!r} must be a number or a floating tensor, got {value.dtype.name}"
         )
     if x.shape.is_fully_defined() and value.shape.is_fully_defined():
-        try:
-            ok = tf.broadcast_static_shape(value.shape, x.shape) == x.shape
-        except ValueError:
-            ok = False
-        if not ok:
-            raise ParameterError(
-                f"{spec.name!r}: parameter {name!r} of shape {tuple(value.shape)} does not "
-                f"broadcast to the input shape {tuple(x.shape)}"
-            )
+        check_broadcast(spec, name, tuple(value.shape), tuple(x.shape))
     return value
 
 

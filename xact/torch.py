@@ -32,7 +32,16 @@ import numpy as np
 import torch
 
 from xact import kernels as _kernels
-from xact._call import Call, call_fn, call_grad, named_attributes, number, param_shape_of, resolve
+from xact._call import (
+    Call,
+    call_fn,
+    call_grad,
+    check_broadcast,
+    named_attributes,
+    number,
+    param_shape_of,
+    resolve,
+)
 from xact._dtypes import require_float
 from xact._host import private, readonly
 from xact.errors import ModeError, ParameterError, SpecError, XactTypeError
@@ -614,15 +623,7 @@ def _check_param(spec: Spec, name: str, value: Any, x: torch.Tensor) -> torch.Te
                 f"{spec.name!r}: parameter {name!r} is on {value.device} but the input is "
                 f"on {x.device}; move it with .to(x.device)"
             )
-        try:
-            shape = torch.broadcast_shapes(value.shape, x.shape)
-        except RuntimeError:
-            shape = None
-        if shape != x.shape:
-            raise ParameterError(
-                f"{spec.name!r}: parameter {name!r} of shape {tuple(value.shape)} does not "
-                f"broadcast to the input shape {tuple(x.shape)}"
-            )
+        check_broadcast(spec, name, tuple(value.shape), tuple(x.shape))
         return value
     if isinstance(value, Real) and not isinstance(value, bool):
         return number(spec, name, value)
