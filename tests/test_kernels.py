@@ -376,3 +376,25 @@ def test_torch_kernels_keep_expm1_atanh_asinh_accurate_near_zero(fused):
     assert not CACHE.failures() and any(k[0].name == "kernels_near_zero_user" for k in CACHE._ready)
     _close(got, ref.astype(np.float32), "float32", ulps=4)
     torch.testing.assert_close(xt.celu(x[:2]), torch.nn.functional.celu(x[:2]), rtol=2.0**-22, atol=0)
+
+
+@torch_only
+def test_torch_kernels_compute_erf_accurately_for_small_arguments(fused):
+    """ATen's vector erf is 1 - t p(t) e^(-x^2) (absolute error ~1e-7): 0 for erf(7.2e-8); xact's kernels are not."""
+    import math
+
+    import torch
+
+    import xact.torch as xt
+    from xact.kernels.torch import CACHE
+
+    x64 = np.array([7.2e-8, -3e-12, 1e-30, 0.01, -0.3, 1.5, -2.5, 4.0] * 4)
+    got = xt.apply("serf", torch.tensor(x64, dtype=torch.float32))  # x erf(softplus(x))
+    assert not CACHE.failures() and any(k[0].name == "serf" for k in CACHE._ready)
+    sp = np.log1p(np.exp(x64.astype(np.float32).astype(np.float64)))
+    ref = x64.astype(np.float32).astype(np.float64) * np.array([math.erf(v) for v in sp])
+    _close(got, ref.astype(np.float32), "float32", ulps=4)
+    small = torch.tensor([-16.447332, -30.0, -60.0] * 8)  # erf argument 7e-8 .. 9e-27
+    y = xt.apply("serf", small)
+    ref_small = [v * math.erf(math.log1p(math.exp(v))) for v in small.double().tolist()]
+    torch.testing.assert_close(y.double(), torch.tensor(ref_small, dtype=torch.float64), rtol=2e-6, atol=0)
