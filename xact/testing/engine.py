@@ -47,7 +47,7 @@ from xact.spec import Spec, get, names
 from xact.testing import frameworks as fw
 from xact.testing import inputs, oracles
 from xact.testing._floats import FORMATS, abs_error, round_to, ulp, ulp_distance
-from xact.testing.tolerances import Tolerance, known_failure, lookup
+from xact.testing.tolerances import KnownFailure, Tolerance, known_failures, lookup
 
 __all__ = ["CheckResult", "Report", "assert_conforms", "check"]
 
@@ -888,17 +888,24 @@ def _run_shaped(framework: str, spec: Spec, x: np.ndarray, dtype: str, mode: str
 # --------------------------------------------------------------------------- driver
 
 
+def _covers(kf: KnownFailure, r: Any) -> bool:
+    """Whether entry ``kf`` covers result ``r`` (its ``beyond`` and ``band`` limits included)."""
+    if kf.beyond is not None and (r.failed_min_abs_x is None or r.failed_min_abs_x < kf.beyond):
+        return False  # the entry covers only |x| >= beyond: a failure below it stays a failure
+    if kf.band is not None and r.status == "fail" and not (
+            r.failed_lo is not None and r.failed_hi is not None
+            and kf.band[0] <= r.failed_lo and r.failed_hi <= kf.band[1]):
+        return False  # the entry covers only failures inside its measured band
+    return True
+
+
 def _apply_known_failures(report: Report, start: int) -> None:
     for r in report.results[start:]:
-        kf = known_failure(r.name, r.check, r.framework, r.mode, r.dtype, r.quantity)
-        if kf is None:
+        covering = [kf for kf in known_failures(r.name, r.check, r.framework, r.mode, r.dtype, r.quantity)
+                    if _covers(kf, r)]
+        if not covering:
             continue
-        if kf.beyond is not None and (r.failed_min_abs_x is None or r.failed_min_abs_x < kf.beyond):
-            continue  # the entry covers only |x| >= beyond: a failure below it stays a failure
-        if kf.band is not None and r.status == "fail" and not (
-                r.failed_lo is not None and r.failed_hi is not None
-                and kf.band[0] <= r.failed_lo and r.failed_hi <= kf.band[1]):
-            continue  # the entry covers only failures inside its measured band
+        kf = covering[0]
         if r.status == "fail":
             r.status = "xfail"
             r.message += f"  [known failure: {kf.reason}]"
