@@ -33,8 +33,36 @@ class Call:
     params: dict[str, Any]
 
 
+# Calls by (name, mode) for calls without parameters, the common form on small
+# tensors (xt.silu(x)): reused while the name still resolves to the same spec.
+_PLAIN_CALLS: dict[tuple[str, str], Call] = {}
+
+
 def resolve(activation: str | Spec, mode: str, params: Mapping[str, Any]) -> Call:
-    """Look up ``activation``, check ``mode`` and fill parameter defaults."""
+    """Look up ``activation``, check ``mode`` and fill parameter defaults.
+
+    The returned call is shared (for calls without parameters): do not modify it.
+    """
+    if not params and activation.__class__ is str:
+        key = (activation, mode)
+        call = _PLAIN_CALLS.get(key)
+        if call is not None and get(activation) is call.spec:
+            return call
+        call = _resolve(activation, mode, params)
+        if not _traced_by_dynamo():  # a dict written while dynamo traces breaks the graph
+            if len(_PLAIN_CALLS) > 4096:  # names come from code, but keep it bounded
+                _PLAIN_CALLS.clear()
+            _PLAIN_CALLS[key] = call
+        return call
+    return _resolve(activation, mode, params)
+
+
+def _traced_by_dynamo() -> bool:
+    torch = sys.modules.get("torch")
+    return torch is not None and bool(torch.compiler.is_compiling())
+
+
+def _resolve(activation: str | Spec, mode: str, params: Mapping[str, Any]) -> Call:
     spec = get(activation)
     if mode not in MODES:
         raise ModeError(
@@ -57,7 +85,7 @@ def resolve(activation: str | Spec, mode: str, params: Mapping[str, Any]) -> Cal
         check_number(spec.name, k, v)
     native = spec.takes_xp if mode == "auto" else mode == "native"
     values = {**spec.params, **params}
-    return Call(spec=spec, native=native, params=values)
+    return Call(spec=spec, native=native, params=values)  # (frozen; params never written)
 
 
 def number(spec: Spec, name: str, value: Any) -> float:

@@ -106,7 +106,7 @@ _ADAPTER_NAMES = frozenset(
     XactTypeError annotations call_fn call_grad compute_dtype dataclasses functools get
     inspect keras named_attributes namespace np numpy_namespace private readonly
     require_float resolve tf tf_namespace torch torch_namespace warnings weakref
-    XactWarning param_shape_of number TYPE_CHECKING
+    XactWarning param_shape_of number check_broadcast TYPE_CHECKING
     init_ watch initializer Initializer WatchCallback
     """.split()
 )
