@@ -103,6 +103,11 @@ def _erfc_of_scaled(x: Any, xp: Any) -> Any:
     """
     xc = xp.clip(x, -_GELU_EXACT_BELOW, _GELU_EXACT_BELOW)
     h, lo = _blocks.scale_exact(-_SQRT_HALF, xc, xp, -_SQRT_HALF_LO)
+    if _blocks._finfo(xp, h).dtype == np.float32:
+        # xp.erfc in float32 is slow (torch's Sleef erfcf) or ~60 ULP off (XLA):
+        # the block is exp and arithmetic, and its e^(-h^2) serves the correction.
+        value, gauss, _ = _blocks.erfc32_parts(h, xp)
+        return value - lo * (2.0 * _INV_SQRT_PI_HI) * gauss
     return xp.erfc(h) - lo * (2.0 * _INV_SQRT_PI_HI) * xp.exp(-xp.square(h))
 
 
