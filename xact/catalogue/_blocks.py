@@ -249,9 +249,10 @@ _ERFCX32_R = (0.27697837352752686, -0.09276382625102997, -0.16602985560894012, 0
 # erfc(a) rounds to 0 in float32 from a = 10.06; the clip keeps a^2 and q finite
 # (e^(-a^2) is 0 there, so the polynomial's value past its range never shows).
 _ERFC32_CLIP = 16.0
+_INV_SQRT_PI = 0.5641895835477563
 
 
-def erfc32_parts(h: Any, xp: Any = np) -> tuple[Any, Any, Any]:
+def erfc32_parts(h: Any, xp: Any = np, lo: Any = None, scale: Any = None) -> tuple[Any, Any, Any]:
     """(erfc(h), g, e) in float32 from exp, abs, minimum, where, + - * / only.
 
     With a = |h| (clipped at 16) and a^2 = s + e exactly (Dekker), g = e^(-s)
@@ -261,6 +262,13 @@ def erfc32_parts(h: Any, xp: Any = np) -> tuple[Any, Any, Any]:
     its exact residual (1 + R and 1 + 2a carried as hi + lo, the product
     y (1 + 2a) by two_prod), so only e^(-s) and the last product round
     visibly. g (1 - e) is e^(-h^2) for the caller (0 for |h| >= 16). NaN propagates.
+
+    With ``lo`` (an array, |lo| << |h|), the first value is erfc(h + lo) to
+    first order, erfc(h) - lo (2/sqrt pi) e^(-h^2), the correction folded into
+    erfcx before the product with e^(-s). With ``scale`` (an array) it is
+    scale * erfc, and for h >= 0 the scale multiplies e^(-s) first: erfc(h) is
+    subnormal from h = 9.19 while x/2 erfc(-x/sqrt 2) is normal down to
+    x = -13.2, and XLA on CPU flushes subnormal intermediates to 0.
     """
     a = xp.abs(h)
     ac = xp.minimum(a, _ERFC32_CLIP)
@@ -274,8 +282,15 @@ def erfc32_parts(h: Any, xp: Any = np) -> tuple[Any, Any, Any]:
     p, p_lo = two_prod(y, d, xp)
     rho = ((n - p) - p_lo) + (n_lo - y * d_lo)  # (n + n_lo) - y (d + d_lo); n - p is exact
     # erfcx(a) (1 - e) = y (1 + rho / n - e); 1/n = 1/(1 + r) to r^3 (r < 0.25) suffices.
-    tail = g * (y + y * (rho * (1.0 - r + r * r) - e))
-    return xp.where(h < 0.0, 2.0 - tail, tail), g, e
+    erfcx = y + y * (rho * (1.0 - r + r * r) - e)
+    if lo is None:
+        far, near = erfcx, erfcx
+    else:  # erfc(h + lo) = erfc(h) - lo (2/sqrt pi) e^(-h^2); erfc(h) = 2 - e^(-s) erfcx for h < 0
+        shift = lo * (2.0 * _INV_SQRT_PI)
+        far, near = erfcx - shift, erfcx + shift
+    if scale is None:
+        return xp.where(h < 0.0, 2.0 - g * near, g * far), g, e
+    return xp.where(h < 0.0, scale * (2.0 - g * near), (scale * g) * far), g, e
 
 
 def erfc(h: Any, xp: Any = np) -> Any:
