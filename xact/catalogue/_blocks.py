@@ -274,11 +274,14 @@ def erfc32_parts(h: Any, xp: Any = np, lo: Any = None, scale: Any = None) -> tup
     ac = xp.minimum(a, _ERFC32_CLIP)
     s, e = two_prod(ac, ac, xp)
     g = xp.exp(-s)
-    r = polyval_estrin(_ERFCX32_R, (ac - 2.0) / (ac + 2.0), xp)
+    # Two independent reciprocals (their latencies overlap) instead of two
+    # divisions in series; the residual below makes y exact to rounding anyway.
+    d, d_lo = two_sum(1.0, 2.0 * ac)
+    inv_d = 1.0 / d
+    r = polyval_estrin(_ERFCX32_R, (ac - 2.0) * (1.0 / (ac + 2.0)), xp)
     n = 1.0 + r
     n_lo = (1.0 - n) + r  # exact: 0 <= r < 1
-    d, d_lo = two_sum(1.0, 2.0 * ac)
-    y = n / d
+    y = n * inv_d
     p, p_lo = two_prod(y, d, xp)
     rho = ((n - p) - p_lo) + (n_lo - y * d_lo)  # (n + n_lo) - y (d + d_lo); n - p is exact
     # erfcx(a) (1 - e) = y (1 + rho / n - e); 1/n = 1/(1 + r) to r^3 (r < 0.25) suffices.

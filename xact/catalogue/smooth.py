@@ -79,6 +79,12 @@ def d_gelu(x: Any, xp: Any = np) -> Any:
     # the root of f' (x = -0.75) Phi + x phi cancels and a rounded constant shows.
     xc = xp.clip(x, -_GELU_EXACT_BELOW, _GELU_EXACT_BELOW)
     h, lo = _blocks.scale_exact(-_SQRT_HALF, xc, xp, -_SQRT_HALF_LO)
+    if _blocks._finfo(xp, h).dtype == np.float32:
+        # The float32 erfc block has e^(-s) and h^2 = s + e already (0 beyond |h| = 16,
+        # where phi underflows anyway): one exp and one exact square per element.
+        value, g, e = _blocks.erfc32_parts(h, xp, lo)
+        phi = _INV_SQRT_2PI_HI * (g * (1.0 - (e + 2.0 * h * lo)))
+        return 0.5 * value + _blocks.times_vanishing(x, phi, xp)
     s, e = _blocks.two_prod(h, h, xp)
     gauss = xp.exp(-s) * (1.0 - (e + 2.0 * h * lo))
     phi = _INV_SQRT_2PI_HI * gauss + _INV_SQRT_2PI_LO * gauss
