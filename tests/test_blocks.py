@@ -4,7 +4,7 @@ The block replaces ``xp.erfc`` in float32 (gelu and its derivative); its error
 is measured in float32 ULPs of the mpmath value at 40 digits, at a dense grid,
 at its branch and clip points, in both tails and for h < 0. NumPy's float32 exp
 is itself up to ~2.4 ULP off (its AVX-512 kernel), torch's within 1; the bounds
-are the measured maxima rounded up.
+are the measured maxima on a denser grid (NumPy 3.8, torch 2.6, JAX 2.7) rounded up.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from xact.ops.numpy import namespace as numpy_namespace
 
 TINY32 = float(np.finfo(np.float32).tiny)
 
-# Points where something changes: 0, the quotient's q = 0 (a = 2), the last
+# Points where something changes: 0, the small branch's end (1/8), the quotient's q = 0 (a = 2), the last
 # normal float32 erfc (a ~ 9.19), the last nonzero one (a ~ 10.05), the fit's
 # end (10.1), the clip (16), and gelu's largest |h| (40/sqrt 2).
-_SPECIAL = [0.0, 1e-30, 1e-8, 1e-4, 0.01, 0.1, 0.46875, 0.4769363, 0.5, 1.0, 1.9999999, 2.0, 2.0000002,
+_SPECIAL = [0.0, 1e-30, 1e-8, 1e-4, 0.01, 0.1, 0.12499999, 0.125, 0.12500001, 0.46875, 0.4769363, 0.5, 1.0, 1.9999999, 2.0, 2.0000002,
             3.0, 5.0, 7.0, 9.0, 9.19, 9.2, 10.0, 10.05, 10.06, 10.1, 12.0, 15.999999, 16.0, 16.000002,
             28.28427, 1e10, 3.4e38]
 
@@ -49,7 +49,7 @@ def test_erfc32_numpy_accuracy() -> None:
     got = _blocks.erfc(h, numpy_namespace(np.float32))
     assert got.dtype == np.float32
     ulps, sub = _ulp_errors(h, got)
-    assert ulps.max() <= 4.5, ulps.max()
+    assert ulps.max() <= 4.0, ulps.max()
     assert sub.max() <= TINY32  # subnormal and zero results: the tolerance table's absolute escape
 
 
@@ -61,7 +61,22 @@ def test_erfc32_torch_accuracy() -> None:
     got = _blocks.erfc(torch.from_numpy(h), namespace(torch.float32, torch.device("cpu")))
     assert got.dtype == torch.float32
     ulps, sub = _ulp_errors(h, got.numpy())
-    assert ulps.max() <= 3.5, ulps.max()
+    assert ulps.max() <= 3.0, ulps.max()
+    assert sub.max() <= TINY32
+
+
+def test_erfc32_jax_accuracy() -> None:
+    jax = pytest.importorskip("jax")
+    import jax.numpy as jnp
+
+    from xact.ops.jax import namespace
+
+    h = _grid()
+    xp = namespace(jnp.float32)
+    got = np.asarray(jax.jit(lambda t: _blocks.erfc(t, xp))(jnp.asarray(h)))
+    assert got.dtype == np.float32
+    ulps, sub = _ulp_errors(h, got)
+    assert ulps.max() <= 3.0, ulps.max()
     assert sub.max() <= TINY32
 
 

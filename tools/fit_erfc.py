@@ -6,6 +6,9 @@ One polynomial, evaluated in float32 by Horner's rule (Juffa's erfcx form):
 
 where erfc(a) = e^(-a^2) (1 + R(q)) / (1 + 2a) (beyond a = 10.06 float32 erfc
 is 0). R is small (0 to 0.25), so its own rounding hardly shows in 1 + R.
+Near 0, where erfc is within 1/8 of 1 (|h| < 1/8), the block takes
+erfc(h) = 1 - h P(h^2) instead, P(z) = erf(h)/h (degree 3 in z = h^2), whose
+error is weighted relative to erfc.
 
 Targets come from mpmath at 40 digits on Chebyshev nodes. The fit minimises the
 maximum error relative to 1 + R by Lawson's iteratively reweighted least
@@ -55,6 +58,17 @@ def chebyshev_nodes(lo: float, hi: float, n: int) -> np.ndarray:
     return (lo + hi) / 2 + (hi - lo) / 2 * np.cos(np.pi * (k + 0.5) / n)
 
 
+SMALL_BELOW = 0.125
+
+
+def fit_p(degree: int) -> tuple[list[float], float]:
+    h = chebyshev_nodes(0.0, SMALL_BELOW + 0.001, 1000)
+    mp = [mpmath.mpf(v) for v in h]
+    target = np.array([float(mpmath.erf(v) / v) for v in mp])
+    weight = h / np.array([float(mpmath.erfc(v)) for v in mp])  # error of 1 - h P relative to erfc
+    return fit_float32(np.vander(h * h, degree + 1, increasing=True), target, weight)
+
+
 def fit_r(degree: int) -> tuple[list[float], float]:
     q = chebyshev_nodes(-1.0 - 0.001, (BIG_UPTO - 2) / (BIG_UPTO + 2) + 0.002, 3000)
     a = [2 * (1 + mpmath.mpf(v)) / (1 - mpmath.mpf(v)) for v in q]
@@ -67,3 +81,6 @@ if __name__ == "__main__":
     c, err = fit_r(degree)
     print(f"# R, degree {degree}: max error {err:.3g} relative to 1 + R ({err / 2**-24:.3f} x 2^-24)")
     print("_ERFCX32_R = (" + ", ".join(repr(v) for v in c) + ")")
+    c, err = fit_p(3)
+    print(f"# P, degree 3: max error {err:.3g} relative to erfc ({err / 2**-24:.3f} x 2^-24)")
+    print("_ERF32_SMALL = (" + ", ".join(repr(v) for v in c) + ")")
