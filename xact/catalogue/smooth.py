@@ -53,7 +53,9 @@ def gelu(x: Any, xp: Any = np) -> Any:
     negative x, with -x/sqrt 2 formed as h + l to twice the working precision
     (1/sqrt 2 itself as a double-word constant) and erfc corrected to
     first order in l (the tail of erfc amplifies the argument's rounding);
-    x^2 in phi likewise as an exact double-word product; f(-inf) = 0.
+    x^2 in phi likewise as an exact double-word product; f(-inf) = 0. In
+    float32 (and half types) erfc is xact's own (``_blocks.erfc32_parts``:
+    exp and arithmetic, within 3 ULP), not the framework's.
     Derivative: f'(x) = Phi(x) + x * phi(x), phi(x) = e^(-x^2/2) / sqrt(2 pi);
     the second term is taken as 0 at +-inf. Smooth everywhere.
     Reference: Hendrycks & Gimpel, "Gaussian Error Linear Units" (2016);
