@@ -53,7 +53,9 @@ def gelu(x: Any, xp: Any = np) -> Any:
     negative x, with -x/sqrt 2 formed as h + l to twice the working precision
     (1/sqrt 2 itself as a double-word constant) and erfc corrected to
     first order in l (the tail of erfc amplifies the argument's rounding);
-    x^2 in phi likewise as an exact double-word product; f(-inf) = 0.
+    x^2 in phi likewise as an exact double-word product; f(-inf) = 0. In
+    float32 (and half types) erfc is xact's own (``_blocks.erfc32_parts``:
+    exp and arithmetic, within 3 ULP), not the framework's.
     Derivative: f'(x) = Phi(x) + x * phi(x), phi(x) = e^(-x^2/2) / sqrt(2 pi);
     the second term is taken as 0 at +-inf. Smooth everywhere.
     Reference: Hendrycks & Gimpel, "Gaussian Error Linear Units" (2016);
@@ -64,7 +66,10 @@ def gelu(x: Any, xp: Any = np) -> Any:
         >>> round(float(xnp.gelu(np.array(1.0))), 6)
         0.841345
     """
-    y = 0.5 * x * _erfc_of_scaled(x, xp)
+    if _blocks._finfo(xp, x).dtype == np.float32:
+        y = _erfc_of_scaled(x, xp, 0.5 * x)
+    else:
+        y = 0.5 * x * _erfc_of_scaled(x, xp)
     # Below -40 the value x Phi(x) underflows to -0 in every dtype; the clipped
     # erfc is tiny but not 0 at high precision, and x can be huge (-1.8e308).
     return xp.where(x < -_GELU_EXACT_BELOW, -0.0, y)
@@ -76,6 +81,12 @@ def d_gelu(x: Any, xp: Any = np) -> Any:
     # the root of f' (x = -0.75) Phi + x phi cancels and a rounded constant shows.
     xc = xp.clip(x, -_GELU_EXACT_BELOW, _GELU_EXACT_BELOW)
     h, lo = _blocks.scale_exact(-_SQRT_HALF, xc, xp, -_SQRT_HALF_LO)
+    if _blocks._finfo(xp, h).dtype == np.float32:
+        # The float32 erfc block has e^(-s) and h^2 = s + e already (0 beyond |h| = 16,
+        # where phi underflows anyway): one exp and one exact square per element.
+        value, g, e = _blocks.erfc32_parts(h, xp, lo)
+        phi = _INV_SQRT_2PI_HI * (g * (1.0 - (e + 2.0 * h * lo)))
+        return 0.5 * value + _blocks.times_vanishing(x, phi, xp)
     s, e = _blocks.two_prod(h, h, xp)
     gauss = xp.exp(-s) * (1.0 - (e + 2.0 * h * lo))
     phi = _INV_SQRT_2PI_HI * gauss + _INV_SQRT_2PI_LO * gauss
@@ -93,16 +104,22 @@ _INV_SQRT_2PI_LO = -2.49232720227773e-17
 _GELU_EXACT_BELOW = 40.0
 
 
-def _erfc_of_scaled(x: Any, xp: Any) -> Any:
+def _erfc_of_scaled(x: Any, xp: Any, scale: Any = None) -> Any:
     """erfc(-x / sqrt 2) with -x/sqrt 2 = h + l exactly: erfc(h) - l (2/sqrt pi) e^(-h^2).
 
     erfc's tail amplifies the rounding of its argument by 2 h^2 (~100x at
     x = -7); the first-order correction in l removes it. Beyond the clip at
     |x| = 40 erfc is already 0 or 2 in every dtype (and the correction 0), so
     the clipped value is erfc's own there: one erfc per element, not two.
+    In float32 erfc is ``_blocks.erfc32_parts`` (``scale``: return scale * erfc,
+    the scale applied before erfc's tail can turn subnormal).
     """
     xc = xp.clip(x, -_GELU_EXACT_BELOW, _GELU_EXACT_BELOW)
     h, lo = _blocks.scale_exact(-_SQRT_HALF, xc, xp, -_SQRT_HALF_LO)
+    if _blocks._finfo(xp, h).dtype == np.float32:
+        # xp.erfc in float32 is slow (torch's Sleef erfcf) or ~60 ULP off (XLA):
+        # the block is exp and arithmetic, and applies the correction in l itself.
+        return _blocks.erfc32_parts(h, xp, lo, scale)[0]
     return xp.erfc(h) - lo * (2.0 * _INV_SQRT_PI_HI) * xp.exp(-xp.square(h))
 
 

@@ -242,14 +242,6 @@ KNOWN_FAILURES: list[KnownFailure] = [
                      framework="tf~jax", dtype=d, strict=False)
         for d in ("float32", "float64", "bfloat16")
     ],
-    # XLA's float32 erfc (jax.scipy.special.erfc) forms exp(-x^2) from a rounded
-    # x^2: measured up to 63 ULP off for gelu's erfc(-x/sqrt 2) at |x| >= 1.33
-    # (mpmath reference); torch's and TF's (computed in float64) are within 4.
-    *[
-        KnownFailure("gelu", c, "XLA's float32 erfc is up to ~60 ULP off (exp(-x^2) from a rounded x^2)",
-                     framework=f, dtype="float32", quantity="value", strict=False)
-        for c, f in (("accuracy", "jax"), ("bridge", "jax"), ("cross", "torch~jax"), ("cross", "tf~jax"))
-    ],
     # XLA's float32 expm1 is up to 4 ULP off (measured over [-20, 20]) and its log1p
     # up to 2.4 ULP (TF's fused kernels use XLA's log1p too: xact/ops/tf.py); each
     # result stays within 4 ULP of the oracle, but native and the NumPy bridge can
