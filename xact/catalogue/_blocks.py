@@ -228,14 +228,18 @@ def polyval_compensated(coefficients: tuple[Any, ...], x: Any, xp: Any = np) -> 
     precision, so their own rounding does not count) or arrays. Keep |x|
     moderate (the products are split).
     """
-    hi, lo = split_constant(coefficients[-1], xp, x)
-    h = xp.full_like(x, 0.0) + hi
-    err = xp.full_like(x, 0.0) + lo
+    # The leading coefficient stays a Python number (split in the working dtype by
+    # two_prod) rather than a constant array: a compiler folds arithmetic on a
+    # constant array in float64 (Inductor does), which turns Veltkamp's split of it
+    # into (c, 0) and the product's error term into garbage (rational, fused, 977 ULP).
+    h, err = split_constant(coefficients[-1], xp, x)
     for c in reversed(coefficients[:-1]):
         c_hi, c_lo = split_constant(c, xp, x)
         p, pe = two_prod(h, x, xp)
         h, se = two_sum(p, c_hi)
         err = err * x + (pe + se + c_lo)
+    if len(coefficients) == 1:  # a constant: still an array of x's shape
+        return xp.full_like(x, 0.0) + (h + err)
     return h + err
 
 

@@ -70,8 +70,10 @@ def _check_compiler(device: torch.device) -> None:
 # nothing of small results (erf(7.2e-8) = 0: serf was -0 for x in [-92, -0.18]).
 # No accurate vector erf is in reach of generated code for every ISA, so xact's
 # kernels call the C library's erf per lane (what eager torch.erf computes).
+# float32 sin and cos likewise: the vector ones are Sleef's 3.5-ULP variants
+# (Sleef_sinf16_u35), which put snake 5 ULP off at x = -1.465.
 _ACCURATE_VECTOR_OPS = ("expm1", "atanh", "asinh")
-_PER_LANE_OPS = ("erf",)
+_PER_LANE_OPS = ("erf", "sin", "cos")
 _CODEGEN_LOCK = threading.Lock()
 
 

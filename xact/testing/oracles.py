@@ -64,10 +64,14 @@ BASE_PREC = 160
 HIGH_PREC = 1536
 #: Absolute step of the high-precision central difference.
 STEP_EXP = -48
-#: Derivative agreement, in float64 ULPs, and the absolute floor (truncation
-#: error of the difference near a root of the derivative).
+#: Derivative agreement, in float64 ULPs, and the absolute floor near a root of
+#: the derivative: the float64 gradient's own escape in the tolerance table
+#: (4 eps). A declared derivative is a float64 formula; where f' is a sum of O(1)
+#: terms that cancel, float64 resolves it only to a few eps, so a difference below
+#: that (quick_gelu at x = -0.75: 5.5e-18, the rest of the double-word 1.702 left
+#: out of one term) is not a wrong derivative in any dtype xact computes in.
 DERIV_ULPS = 64.0
-DERIV_ATOL = 1e-24
+DERIV_ATOL = 4 * float(np.finfo(np.float64).eps)
 #: Points for the parameter-partial and grad2 checks (a strided subsample of
 #: the x-derivative's points: each parameter costs two more evaluations per point).
 PARAM_POINTS = 512

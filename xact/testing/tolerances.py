@@ -199,15 +199,18 @@ KNOWN_FAILURES: list[KnownFailure] = [
     # a failure anywhere else in the range is still a failure. Fixing it in the
     # spec would mean a log per element (x e^x as -e^(x + log|x|)), which the
     # lead's fused kernels would pay everywhere; listed instead.
+    # XLA's CPU code flushes subnormal intermediates the same way (TF's fused kernels
+    # are XLA; jax eager and jit alike): the same bands, measured for jax too.
     *[
-        KnownFailure(name, check, f"TF flushes a subnormal intermediate to zero on x in [{b[0]:g}, {b[1]:g}] "
-                     f"({d}): the result is -0 where the exact value is a normal number",
+        KnownFailure(name, check, f"TF and XLA flush a subnormal intermediate to zero on x in "
+                     f"[{b[0]:g}, {b[1]:g}] ({d}): the result is -0 where the exact value is a normal number",
                      framework=fwk, dtype=dd, strict=False, band=b)
         for name, bands in _FTZ_BANDS.items()
         for d, b in bands.items()
         for dd in ((d, "bfloat16") if d == "float32" else (d,))
         for check, fwk in (("accuracy", "tf"), ("published", "tf"), ("search", "tf"), ("cross", "torch~tf"),
-                           ("bridge", "tf"))
+                           ("bridge", "tf"), ("accuracy", "jax"), ("published", "jax"), ("search", "jax"),
+                           ("cross", "torch~jax"), ("cross", "tf~jax"), ("bridge", "jax"))
     ],
     # TensorFlow's CPU kernels run with denormals-are-zero / flush-to-zero set
     # (tensorflow/core/platform/denormal.h, ScopedFlushDenormal around every op;
@@ -251,6 +254,20 @@ KNOWN_FAILURES: list[KnownFailure] = [
                      framework=f, dtype="float32", quantity="value", strict=False)
         for n, f in (("selu", "jax"), ("logish", "jax"), ("logish", "tf"))
     ],
+    *[
+        KnownFailure("selu", "cross", "XLA float32 expm1 up to 4 ULP off: torch or TF and jax 5 apart",
+                     framework=f, dtype="float32", quantity="value", strict=False)
+        for f in ("torch~jax", "tf~jax")
+    ],
+    # XLA's float32 exp is 5 ULP off next to its overflow (x = 88.71, measured; 1 ULP
+    # elsewhere): exponential (e^x) in TF's fused kernels and jax, there only.
+    *[
+        KnownFailure("exponential", c, "XLA's float32 exp is 5 ULP off next to overflow (x > 88.7)",
+                     framework=f, dtype="float32", quantity="value", strict=False, beyond=88.0)
+        for c, f in (("accuracy", "tf"), ("published", "tf"), ("search", "tf"), ("cross", "torch~tf"),
+                     ("accuracy", "jax"), ("published", "jax"), ("search", "jax"), ("cross", "torch~jax"),
+                     ("bridge", "tf"), ("bridge", "jax"))
+    ],
     # XLA's CPU compiler contracts a*b - c into fused multiply-adds inside jit,
     # which breaks the double-word blocks (xact/catalogue/_blocks.py: Dekker's
     # split in two_prod): gelu_tanh's negative tail (|x| > ~9) measured 125 ULP
@@ -260,8 +277,16 @@ KNOWN_FAILURES: list[KnownFailure] = [
         KnownFailure(n, c, "XLA CPU contracts the double-word products into FMAs under jit",
                      framework=f, strict=False)
         for n in ("gelu_tanh", "hard_sigmoid_onnx")
-        for c, f in (("accuracy", "jax"), ("kink", "jax"), ("bridge", "jax"),
-                     ("cross", "torch~jax"), ("cross", "tf~jax"))
+        for c, f in (("accuracy", "jax"), ("kink", "jax"), ("bridge", "jax"), ("published", "jax"),
+                     ("search", "jax"), ("cross", "torch~jax"), ("cross", "tf~jax"))
+    ],
+    # TF's fused kernels are XLA too: hard_sigmoid_onnx's kink at x = -2.5 moves there
+    # (measured in float16, bfloat16 and float32; gelu_tanh's tail is not hit in TF).
+    *[
+        KnownFailure("hard_sigmoid_onnx", c, "XLA CPU contracts a*b + c into an FMA in TF's fused kernels: "
+                     "the kink at x = -2.5 moves", framework=f, strict=False)
+        for c, f in (("accuracy", "tf"), ("kink", "tf"), ("bridge", "tf"), ("published", "tf"),
+                     ("search", "tf"), ("cross", "torch~tf"))
     ],
 ]
 
