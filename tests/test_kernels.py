@@ -398,3 +398,25 @@ def test_torch_kernels_compute_erf_accurately_for_small_arguments(fused):
     y = xt.apply("serf", small)
     ref_small = [v * math.erf(math.log1p(math.exp(v))) for v in small.double().tolist()]
     torch.testing.assert_close(y.double(), torch.tensor(ref_small, dtype=torch.float64), rtol=2e-6, atol=0)
+
+
+@torch_only
+def test_torch_small_and_large_inputs_get_serial_and_parallel_programs(fused):
+    """Below 32,768 CPU elements the program has no OpenMP region (ATen's elementwise grain size)."""
+    import torch
+
+    import xact.torch as xt
+    from xact.kernels.torch import CACHE, PARALLEL_FROM
+
+    small = torch.linspace(-6, 6, 1000, dtype=torch.float64, requires_grad=True)
+    large = torch.linspace(-6, 6, PARALLEL_FROM + 5, dtype=torch.float64, requires_grad=True)
+    for x in (small, large):
+        y = xt.silu(x)
+        (g,) = torch.autograd.grad(y, x, torch.ones_like(y))
+        ref = x.detach() * torch.sigmoid(x.detach())  # torch's own silu pieces, float64
+        ref_g = torch.sigmoid(x.detach()) * (1 + x.detach() * (1 - torch.sigmoid(x.detach())))
+        torch.testing.assert_close(y, ref, rtol=1e-14, atol=1e-300)
+        torch.testing.assert_close(g, ref_g, rtol=1e-13, atol=1e-14)  # f' has a root (x = -1.28)
+    built = {(k[1], k[-1]) for k in CACHE._ready if k[0].name == "silu" and k[2] == "float64"}
+    assert built == {("forward", "serial"), ("forward", "parallel"), ("backward", "serial"),
+                     ("backward", "parallel")}, built
