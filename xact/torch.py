@@ -477,8 +477,7 @@ def _fast_plan(call: Call, x: Any) -> _Plan | None:
     for v in numbers:
         if v.__class__ is bool:  # equal to 1.0 as a key, refused by the full path
             return None
-    small = x.device.type == "cpu" and x.numel() < _torch_kernels.PARALLEL_FROM  # serial(x), inlined
-    plan = _PLANS.get((call.spec, x.dtype, x.device, numbers, small))
+    plan = _PLANS.get((call.spec, x.dtype, x.device, numbers, _torch_kernels.serial(x)))
     if (plan is None or _kernels.mode() == "off" or torch._C._are_functorch_transforms_active()
             or torch.jit.is_tracing()):
         return None

@@ -243,7 +243,6 @@ def polyval_compensated(coefficients: tuple[Any, ...], x: Any, xp: Any = np) -> 
     return h + err
 
 
-
 # (1 + 2a) erfcx(a) - 1 = R(q), q = (a - 2)/(a + 2), for a in [0, 10.1]: degree 11,
 # fitted by tools/fit_erfc.py (max error 0.11 x 2^-24 relative to 1 + R).
 _ERFCX32_R = (0.27697837352752686, -0.09276382625102997, -0.16602985560894012, 0.16405130922794342,

@@ -66,10 +66,7 @@ def gelu(x: Any, xp: Any = np) -> Any:
         >>> round(float(xnp.gelu(np.array(1.0))), 6)
         0.841345
     """
-    if _blocks._finfo(xp, x).dtype == np.float32:
-        y = _erfc_of_scaled(x, xp, 0.5 * x)
-    else:
-        y = 0.5 * x * _erfc_of_scaled(x, xp)
+    y = _erfc_of_scaled(x, xp, 0.5 * x)
     # Below -40 the value x Phi(x) underflows to -0 in every dtype; the clipped
     # erfc is tiny but not 0 at high precision, and x can be huge (-1.8e308).
     return xp.where(x < -_GELU_EXACT_BELOW, -0.0, y)
@@ -105,7 +102,7 @@ _GELU_EXACT_BELOW = 40.0
 
 
 def _erfc_of_scaled(x: Any, xp: Any, scale: Any = None) -> Any:
-    """erfc(-x / sqrt 2) with -x/sqrt 2 = h + l exactly: erfc(h) - l (2/sqrt pi) e^(-h^2).
+    """(scale *) erfc(-x / sqrt 2) with -x/sqrt 2 = h + l exactly: erfc(h) - l (2/sqrt pi) e^(-h^2).
 
     erfc's tail amplifies the rounding of its argument by 2 h^2 (~100x at
     x = -7); the first-order correction in l removes it. Beyond the clip at
@@ -120,7 +117,8 @@ def _erfc_of_scaled(x: Any, xp: Any, scale: Any = None) -> Any:
         # xp.erfc in float32 is slow (torch's Sleef erfcf) or ~60 ULP off (XLA):
         # the block is exp and arithmetic, and applies the correction in l itself.
         return _blocks.erfc32_parts(h, xp, lo, scale)[0]
-    return xp.erfc(h) - lo * (2.0 * _INV_SQRT_PI_HI) * xp.exp(-xp.square(h))
+    value = xp.erfc(h) - lo * (2.0 * _INV_SQRT_PI_HI) * xp.exp(-xp.square(h))
+    return value if scale is None else scale * value
 
 
 _GELU_C1 = 2.0 * _SQRT_2_OVER_PI  # 2u = c1 x + c3 x^3

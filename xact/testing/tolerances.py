@@ -313,9 +313,3 @@ def lookup(spec: Spec, dtype: str, quantity: str) -> tuple[Tolerance, str]:
 def known_failures(name: str, check: str, framework: str, mode: str, dtype: str, quantity: str) -> list[KnownFailure]:
     """The entries of :data:`KNOWN_FAILURES` that match this check, in list order."""
     return [kf for kf in KNOWN_FAILURES if kf.matches(name, check, framework, mode, dtype, quantity)]
-
-
-def known_failure(name: str, check: str, framework: str, mode: str, dtype: str, quantity: str) -> KnownFailure | None:
-    """The first entry of :data:`KNOWN_FAILURES` that matches this check, if any."""
-    found = known_failures(name, check, framework, mode, dtype, quantity)
-    return found[0] if found else None
