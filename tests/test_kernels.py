@@ -179,6 +179,34 @@ def test_torch_background_build_serves_plain_first_then_fused(tmp_path):
     assert out.returncode == 0 and out.stdout.strip().endswith("ok"), out.stderr[-3000:]
 
 
+@torch_only
+def test_torch_second_process_loads_kernels_from_the_compile_cache(tmp_path):
+    # The first process compiles; the second, with the same cache directories, must
+    # find both programs in Inductor's FX-graph cache (no bypass, no miss) and serve
+    # its first call fused (the marker makes it build on the caller's thread).
+    code = textwrap.dedent("""
+        import sys, torch
+        from torch._dynamo.utils import counters
+        import xact.torch as xt
+        from xact.torch import _READY
+        x = torch.linspace(-3, 3, 1000, requires_grad=True)
+        if sys.argv[1] == "first":
+            from xact import kernels
+            kernels.configure("sync")
+        xt.leaky_relu(x).sum().backward()
+        print(sys.argv[1], bool(_READY), dict(counters["inductor"]))
+    """)
+    env = _env(tmp_path)
+    outs = [subprocess.run([sys.executable, "-c", code, role], env=env, capture_output=True, text=True, timeout=300)
+            for role in ("first", "second")]
+    for out in outs:
+        assert out.returncode == 0, out.stderr[-3000:]
+    first, second = (o.stdout.strip().splitlines()[-1] for o in outs)
+    assert first.startswith("first True") and "fxgraph_cache_miss': 2" in first, first
+    assert second.startswith("second True"), second
+    assert "fxgraph_cache_hit': 2" in second and "miss" not in second and "bypass" not in second, second
+
+
 # ------------------------------------------------------------------ tensorflow
 
 tf_only = pytest.mark.skipif(not HAS_TF, reason="tensorflow not installed")
