@@ -317,9 +317,9 @@ def d_softplus_beta(x: Any, beta: float = 1.0, threshold: float = 20.0, xp: Any 
 def squareplus(x: Any, b: float = 4.0, xp: Any = np) -> Any:
     """Squareplus: f(x) = (x + sqrt(x^2 + b)) / 2, default b = 4.
 
-    Careful form: with s = sqrt(x^2 + b) (no overflow of x^2), f = x/2 + s/2
-    for x >= 0 and the conjugate b / (2 (s - x)) for x < 0, which does not
-    cancel; f(-inf) = 0, f(inf) = inf.
+    Careful form: with s = sqrt(x^2 + b) (no overflow of x^2), f = x + b / (2 (s + x))
+    for x >= 0 and the conjugate b / (2 (s - x)) for x < 0, neither of which
+    cancels or overflows before f does; f(-inf) = 0, f(inf) = inf.
     Derivatives: df/dx = (1 + x/s)/2, computed as b / (2 s (s - x)) for x < 0
     (no cancellation); df/db = 1 / (4 s). Smooth everywhere (b > 0).
     Reference: Barron, "Squareplus: A Softplus-Like Algebraic Rectifier"
@@ -331,7 +331,10 @@ def squareplus(x: Any, b: float = 4.0, xp: Any = np) -> Any:
         array([1., 2.])
     """
     s = _blocks.sqrt_x2_plus(x, b, xp)
-    return xp.where(x >= 0, 0.5 * x + 0.5 * s, 0.5 * b / (s - x))
+    # x >= 0: x + b / (2 (s + x)) rather than x/2 + s/2, which XLA's algebraic
+    # simplifier refactors into (x + s)/2 (inf for x > max/2 under jax.jit);
+    # s + x may overflow, and then the term is 0 and f = x, as it rounds.
+    return xp.where(x >= 0, x + 0.5 * b / (s + x), 0.5 * b / (s - x))
 
 
 def d_squareplus(x: Any, b: float = 4.0, xp: Any = np) -> Any:
