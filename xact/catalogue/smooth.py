@@ -117,8 +117,15 @@ def _erfc_of_scaled(x: Any, xp: Any, scale: Any = None) -> Any:
         # xp.erfc in float32 is slow (torch's Sleef erfcf) or ~60 ULP off (XLA):
         # the block is exp and arithmetic, and applies the correction in l itself.
         return _blocks.erfc32_parts(h, xp, lo, scale)[0]
-    value = xp.erfc(h) - lo * (2.0 * _INV_SQRT_PI_HI) * xp.exp(-xp.square(h))
-    return value if scale is None else scale * value
+    # The correction is ~1e-13 of erfc(h): for x below -36 it lies under the smallest
+    # normal, and XLA flushes it to 0 (1,189 ULP lost at x = -36.76 in eager jax), as
+    # it flushes erfc(h) itself below x = -37.5 where x/2 erfc is still normal. Both
+    # terms are taken 2^512 times larger there (exact), then scaled, then scaled back;
+    # only in the tail (h > 20), since elsewhere a huge scale would overflow.
+    tail = h > 20.0
+    up = xp.where(tail, 2.0**512, 1.0)
+    value = xp.erfc(h) * up - lo * (2.0 * _INV_SQRT_PI_HI) * (xp.exp(-xp.square(h)) * up)
+    return (value if scale is None else scale * value) * xp.where(tail, 2.0**-512, 1.0)
 
 
 _GELU_C1 = 2.0 * _SQRT_2_OVER_PI  # 2u = c1 x + c3 x^3

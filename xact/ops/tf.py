@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
+from xact.ops._xla import erfc_float64
+
 
 class Namespace:
     """TensorFlow array vocabulary bound to one compute dtype."""
@@ -85,7 +87,10 @@ class Namespace:
         return self._precise(lambda v: tf.math.erf(tf.clip_by_value(v, -6.0, 6.0)), x)
 
     def erfc(self, x: Any) -> tf.Tensor:
-        # erfc(-6) is 2 and erfc(28) is 0 to the last float64 bit.
+        # erfc(-6) is 2 and erfc(28) is 0 to the last float64 bit. Inside XLA-compiled
+        # bodies, XLA's float64 erfc at an argument with an exact square (ops/_xla.py).
+        if self.xla:
+            return self._precise(lambda v: erfc_float64(v, tf.math.erfc, tf.math.exp, tf.clip_by_value, tf.where), x)
         return self._precise(lambda v: tf.math.erfc(tf.clip_by_value(v, -6.0, 28.0)), x)
 
     def _t(self, v: Any) -> tf.Tensor:
