@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from xact.ops._xla import erfc_float64
+from xact.ops._xla import erf_float32, erfc_float64, expm1_float32, tanh_float32
 
 
 class Namespace:
@@ -67,23 +67,27 @@ class Namespace:
         return f(x)
 
     def tanh(self, x: Any) -> tf.Tensor:
+        if self.xla and self.dtype == tf.float32:  # XLA's own is 4.3 ULP off (ops/_xla.py)
+            return tanh_float32(self._t(x), tf.math.exp, tf.where, tf.math.abs)
         return self._precise(tf.math.tanh, x)
 
     def log1p(self, x: Any) -> tf.Tensor:
         # Inside an XLA-compiled body, log1p is XLA's own kernel, not Eigen's: its
         # float32 log1p measured at most 2.4 ULP (600,000 points on (-1, 32)), while
         # the float64 detour costs 3.4x (25.7 vs 7.7 ms per 4M elements, one CPU).
-        # XLA's float32 tanh (4.3 ULP) keeps the detour; expm1: _expm1_float32.
+        # tanh, erf and expm1: ops/_xla.py's float32 blocks.
         if self.xla:
             return tf.math.log1p(self._t(x))
         return self._precise(tf.math.log1p, x)
 
     def expm1(self, x: Any) -> tf.Tensor:
         if self.xla and self.dtype == tf.float32:
-            return _expm1_float32(self._t(x))
+            return expm1_float32(self._t(x), tf.math.exp, tf.where, tf.math.abs)
         return self._precise(tf.math.expm1, x)
 
     def erf(self, x: Any) -> tf.Tensor:
+        if self.xla and self.dtype == tf.float32:
+            return erf_float32(self._t(x), self)
         return self._precise(lambda v: tf.math.erf(tf.clip_by_value(v, -6.0, 6.0)), x)
 
     def erfc(self, x: Any) -> tf.Tensor:
@@ -143,26 +147,6 @@ class Namespace:
 
     def finfo(self, dtype_or_array: Any = None) -> Any:
         return np.finfo(self._np_dtype)
-
-
-# expm1 inside XLA-compiled float32 bodies: XLA's own float32 expm1 measured up to
-# 5.2 ULP off (x = -0.133) and the float64 detour costs 2x (16.1 vs 8.1 ms per 4M
-# elements, where this costs 8.1). On |x| < 1/2 the Taylor series to x^10/10!
-# (remainder below 3e-11 relative, well under a float32 ULP; summed by Horner with
-# terms that shrink, so rounding stays near one ULP); elsewhere e^x - 1, whose
-# relative error is at most (e^x / |e^x - 1|) ULP of XLA's exp (about 1), below 1.6
-# there. Measured against NumPy float64 on 800,000 points of [-20, 20], +-[1e-30,
-# 32]: at most 1.69 ULP (x = 1.0825), against 0.5 for the float64 detour.
-_EXPM1_TAYLOR = tuple(1.0 / math.factorial(k) for k in range(1, 11))
-
-
-def _expm1_float32(x: tf.Tensor) -> tf.Tensor:
-    small = tf.math.abs(x) < 0.5
-    xs = tf.where(small, x, tf.zeros_like(x))
-    acc = tf.fill(tf.shape(x), tf.constant(_EXPM1_TAYLOR[-1], x.dtype))
-    for c in reversed(_EXPM1_TAYLOR[:-1]):
-        acc = acc * xs + c
-    return tf.where(small, xs * acc, tf.math.exp(x) - 1.0)
 
 
 @functools.cache
