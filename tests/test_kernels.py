@@ -269,6 +269,27 @@ def test_tf_nested_tape_and_trainable_layer_with_kernels_on(fused):
     assert not np.allclose(model.layers[-1].get_weights()[0], before)
 
 
+@tf_only
+def test_tf_kernels_log_no_retracing_warning_for_several_activations_and_shapes(fused, caplog):
+    """TF counts retraces per code object: one per op and shape must not read as excessive retracing."""
+    import logging
+
+    import tensorflow as tf
+
+    import xact.tf as xtf
+
+    with caplog.at_level(logging.WARNING, logger="tensorflow"):
+        for name in ("silu", "elu", "softplus", "tanh", "sigmoid", "mish"):
+            for width in (3, 5):
+                x = tf.constant(np.linspace(-2, 2, 4 * width).reshape(4, width), tf.float32)
+                for _ in range(2):
+                    with tf.GradientTape() as tape:
+                        tape.watch(x)
+                        y = getattr(xtf, name)(x)
+                    tape.gradient(y, x)
+    assert not [r for r in caplog.records if "retracing" in r.getMessage()]
+
+
 @torch_only
 def test_torch_fused_backward_takes_an_expanded_upstream_gradient(fused):
     """``y.sum().backward()`` hands backward a stride-0 tensor of ones: the kernel gets a dense copy."""

@@ -198,7 +198,12 @@ def _fused(xla_body: Callable[..., Any], body: Callable[..., Any], key: tuple[An
     per shape; traced graphs call the compiled function once XLA has proven it
     can compile the body.
     """
-    program = tf.function(xla_body, jit_compile=True, reduce_retracing=True)
+    # TF's frequent-retracing warning counts traces per Python code object, so every
+    # op's bodies (closures of one function) would count as one function: a model
+    # with a few xact activations and two batch shapes logged "triggered
+    # tf.function retracing" warnings. A partial has no code object of its own and
+    # is counted by itself: one program, one count.
+    program = tf.function(functools.partial(xla_body), jit_compile=True, reduce_retracing=True)
 
     def run(*args: tf.Tensor) -> Any:
         if _kernels.mode() == "off":

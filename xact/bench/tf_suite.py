@@ -91,8 +91,9 @@ def _wrapped(key: str, name: str, form: str, act: Callable[[tf.Tensor], tf.Tenso
     if form == "eager":
         return _grad_step(act)
     if (key, name, form) not in _FUNCTIONS:
+        # functools.partial: TF counts retraces per code object (see xact/tf.py _fused)
         _FUNCTIONS[key, name, form] = tf.function(
-            _grad_step(act), input_signature=_SIG, jit_compile=(form == "xla"), reduce_retracing=True
+            functools.partial(_grad_step(act)), input_signature=_SIG, jit_compile=(form == "xla"), reduce_retracing=True
         )
     return _FUNCTIONS[key, name, form]
 
@@ -190,7 +191,7 @@ def _forward_only(impl_key: str, name: str) -> Callable[[tf.Tensor], tf.Tensor] 
         return act
     key = ("fwd:" + base, name, form)
     if key not in _FUNCTIONS:
-        _FUNCTIONS[key] = tf.function(act, input_signature=_SIG[:1], jit_compile=(form == "xla"))
+        _FUNCTIONS[key] = tf.function(functools.partial(act), input_signature=_SIG[:1], jit_compile=(form == "xla"))
     return _FUNCTIONS[key]  # type: ignore[no-any-return]
 
 
