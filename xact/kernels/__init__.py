@@ -11,8 +11,9 @@ Rules (shared by ``xact/kernels/torch.py`` and ``xact/kernels/tf.py``):
 
 * never stall a caller: a kernel is built on one background thread; until it
   is ready, calls run the plain path. A kernel this machine has built before
-  (a marker in the cache directory, :func:`cache_dir`) is built on the
-  caller's thread, since the compiler's own on-disk cache makes that fast;
+  (a marker in the cache directory, :func:`cache_dir`) is loaded on the
+  caller's thread once the adapter's ``known`` says that is fast (torch: the
+  compiler is already loaded in this process);
 * never fail a caller: a build that fails leaves that key on the plain path
   for good, and the first failure is announced once with what is missing and
   what it costs (``logging`` logger ``xact`` and one ``warnings.warn``);
@@ -85,10 +86,9 @@ class _Failed:
 class KernelCache:
     """Kernels by key for one framework: built once, in the background unless known.
 
-    ``build(key)`` returns ``(callable, fingerprint)`` where ``fingerprint`` is a
-    string naming the compiled program (for the on-disk marker), or raises.
-    ``marker(key)`` gives the fingerprint of a key cheaply *before* building
-    (None when it cannot be known without building).
+    :meth:`get` takes ``build()``, which returns the kernel or raises, and
+    ``known()``, which says cheaply whether building this key now is quick
+    (a program found in the compiler's cache, its compiler already loaded).
     """
 
     def __init__(self, framework: str, max_entries: int = 512) -> None:

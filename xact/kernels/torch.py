@@ -7,8 +7,9 @@ goes straight to Inductor (``compile_fx_inner``) rather than through
 ``torch.compile``: calling the result costs about 5 us instead of dynamo's
 guard and wrapper layers (about 60 us), which is what lets small tensors gain
 too. Inductor's FX graph cache keeps the compiled program on disk, so a
-second process loads a known kernel instead of compiling it (its first
-kernel also pays for importing Inductor, about 2.5 s here).
+second process loads a known kernel instead of compiling it: its first one
+on the background thread (that one pays for importing Inductor), later ones
+on the caller's thread.
 
 A key holds everything the program depends on: the spec, the input dtype and
 device, the Python-number parameter values (constants in the program) and,
@@ -31,6 +32,13 @@ import torch
 from xact.kernels import CompilerMissing, KernelCache, fingerprint, has_marker, write_marker
 
 CACHE = KernelCache("torch")
+
+# Set once this process has built (or loaded) a kernel: Inductor is imported and the
+# CPU's vector ISA probed. Before that, even a kernel found in the compile cache costs
+# about 4.5 s (importing Inductor and dynamo 3 s, ISA probes in subprocesses 1.1 s,
+# measured on 2 CPUs), so it is loaded on the background thread like a new one; after
+# it, loading a cached kernel takes about 0.2 s and happens on the caller's thread.
+_COMPILER_LOADED = threading.Event()
 
 _EXAMPLE_LENGTH = 4096  # the size hint of the symbolic length (heuristics only)
 
@@ -227,10 +235,11 @@ def kernel(
             examples.append(torch.zeros(_EXAMPLE_LENGTH, dtype=x.dtype, device=device))
         examples += [torch.ones((), dtype=dt, device=device) for dt in tensor_dtypes]
         program = compile_program(fn, examples, serial=small)
+        _COMPILER_LOADED.set()
         write_marker("torch", fp())
         return program
 
-    return CACHE.get(key, build, lambda: has_marker("torch", fp()))  # type: ignore[no-any-return]
+    return CACHE.get(key, build, lambda: _COMPILER_LOADED.is_set() and has_marker("torch", fp()))  # type: ignore[no-any-return]
 
 
 @functools.cache
