@@ -301,6 +301,14 @@ def test_tf_kernels_log_no_retracing_warning_for_several_activations_and_shapes(
                         tape.watch(x)
                         y = getattr(xtf, name)(x)
                     tape.gradient(y, x)
+        # one activation in every dtype and several shapes: a dtype is its own program
+        for dtype in (tf.float16, tf.bfloat16, tf.float32, tf.float64):
+            for n in (7, 30, 61):
+                x = tf.cast(tf.linspace(-2.0, 2.0, n), dtype)
+                with tf.GradientTape() as tape:
+                    tape.watch(x)
+                    y = xtf.gelu_tanh(x)
+                tape.gradient(y, x)
     assert not [r for r in caplog.records if "retracing" in r.getMessage()]
 
 

@@ -202,13 +202,19 @@ def _fused(xla_body: Callable[..., Any], body: Callable[..., Any], key: tuple[An
     # op's bodies (closures of one function) would count as one function: a model
     # with a few xact activations and two batch shapes logged "triggered
     # tf.function retracing" warnings. A partial has no code object of its own and
-    # is counted by itself: one program, one count.
-    program = tf.function(functools.partial(xla_body), jit_compile=True, reduce_retracing=True)
+    # is counted by itself: one program, one count. A dtype change always retraces,
+    # so each dtype has its own program (a spec checked in four dtypes and a few
+    # shapes logged the warning too); within one, reduce_retracing relaxes shapes.
+    programs: dict[str, Any] = {}
 
     def run(*args: tf.Tensor) -> Any:
         if _kernels.mode() == "off":
             return body(*args)
         dtype = args[0].dtype
+        program = programs.get(dtype.name)
+        if program is None:
+            program = programs.setdefault(
+                dtype.name, tf.function(functools.partial(xla_body), jit_compile=True, reduce_retracing=True))
         if tf.executing_eagerly():
             kernel = _tf_kernels.eager_kernel((*key, dtype.name), program, list(args))
             return body(*args) if kernel is None else kernel(*args)
