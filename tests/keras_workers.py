@@ -211,6 +211,9 @@ def save(out: Path) -> dict[str, Any]:
     y = np.asarray(m.predict(X, verbose=0))
     lines: list[str] = []
     m.summary(print_fn=lambda line, *a, **k: lines.append(line))
+    # Compiled as a user would: on jax, jit_compile="auto" is saved as True, and the
+    # host-bridge layer (kw_cube_host) must still load and run on tensorflow.
+    m.compile(optimizer="sgd", loss="mse")
     path = out / f"{BACKEND}.keras"
     m.save(path)
     np.savez(out / f"{BACKEND}.npz", x=X, y=y)

@@ -133,7 +133,21 @@ def _host_call(spec: Spec, x: jax.Array, params: dict[str, Any], n_out: int, bod
         return tuple(results)
 
     result = tuple(jax.ShapeDtypeStruct(x.shape, x.dtype) for _ in range(n_out))
-    return list(jax.pure_callback(host, result, x, *aligned, vmap_method="expand_dims"))
+    outs = list(jax.pure_callback(host, result, x, *aligned, vmap_method="expand_dims"))
+    # Inside shard_map an input varies over the mesh axes it is split on, and the
+    # callback's results come back typed as not varying: the JVP rule's tangents
+    # (which keep x's type) then mismatch them and jax.grad fails. The results vary
+    # exactly as x does.
+    varying = _varying_axes(x)
+    if varying:
+        outs = [o if _varying_axes(o) else jax.lax.pcast(o, varying, to="varying") for o in outs]
+    return outs
+
+
+def _varying_axes(a: jax.Array) -> tuple[Any, ...]:
+    """The shard_map mesh axes ``a`` varies over (empty outside shard_map)."""
+    axis_type = getattr(jax.typeof(a), "manual_axis_type", None)
+    return tuple(getattr(axis_type, "varying", None) or ())
 
 
 def _bridge_values(spec: Spec, x: jax.Array, params: dict[str, Any]) -> jax.Array:

@@ -258,6 +258,12 @@ class Activation(keras.layers.Layer):
         self.param_shape = shape
         self.values = values
         self._weights_by_name: dict[str, Any] = {}
+        # On the tensorflow backend the NumPy bridge is a tf.numpy_function, which XLA
+        # cannot compile: say so, and Keras runs a model holding this layer without
+        # jit_compile (with a warning) instead of failing (a model compiled on the jax
+        # backend, where the bridge is a pure_callback that jit takes, saves
+        # jit_compile=True, and loading it on tensorflow recompiled it so).
+        self.supports_jit = call.native or keras.backend.backend() != "tensorflow"
         if trainable:
             for n, v in self.values.items():
                 self._weights_by_name[n] = self.add_weight(
