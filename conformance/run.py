@@ -43,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dtype", action="append", choices=["float16", "bfloat16", "float32", "float64"])
     parser.add_argument("--mode", action="append", choices=["native", "numpy"])
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    parser.add_argument("--jobs", type=int, default=None,
+                        help="processes (default: the cores, at most 2); the specs are split across them")
     parser.add_argument("--torch-path", choices=["fused", "plain", "both"], default="both",
                         help="torch native: the default fused kernels, the plain path, or both (two passes)")
     args = parser.parse_args(argv)
@@ -65,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
                  " (fused kernels off)") + f": {', '.join(frameworks or ['all frameworks'])}")
         report = check(
             targets, frameworks=frameworks, dtypes=args.dtype,
-            modes=modes, progress=True, plots=not args.no_plots,
+            modes=modes, progress=True, plots=not args.no_plots, jobs=args.jobs,
         )
         print_summary(report)
         path = write_outputs(report, out, plots=not args.no_plots)

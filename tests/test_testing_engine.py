@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import subprocess
 import sys
+import textwrap
 from collections.abc import Iterator
 
 import numpy as np
@@ -178,3 +179,49 @@ def test_import_is_cheap() -> None:
             "assert 'torch' not in sys.modules and 'tensorflow' not in sys.modules; "
             "assert 'mpmath' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+_SPLIT = textwrap.dedent("""
+    import json, sys
+    import numpy as np
+    import xact
+    from xact.testing import check
+    assert not any(m in sys.modules for m in ("torch", "tensorflow", "jax"))
+
+    def bent(x, xp=np):  # a user spec: the forked workers see the parent's registry
+        return xp.where(x > 0, x, 0.25 * x)
+
+    def d_bent(x, xp=np):
+        return xp.where(x > 0, 1.0, 0.25)
+
+    xact.define("split_bent", fn=bent, grad=d_bent, kinks={0.0: 0.25})
+    fw = [sys.argv[1]] if sys.argv[1] != "none" else []
+    jobs = int(sys.argv[2])
+    report = check(["relu", "softsign", "split_bent", "elu", "tanh"], frameworks=fw, dtypes=["float32"],
+                   properties=False, search=0, jobs=jobs)
+    rows = [[r.name, r.check, r.framework, r.mode, r.dtype, r.quantity, r.status, r.max_ulp]
+            for r in report.results]
+    print(json.dumps({"rows": rows, "notes": report.notes, "processes": report.meta.get("processes", 1),
+                      "specs": report.meta["specs"]}))
+""")
+
+
+def test_check_split_across_processes_equals_one_process():
+    """jobs=2 with no framework imported forks two workers; the merged report is the one-process one."""
+    import json
+
+    installed = [f for f, mod in (("jax", "jax"), ("torch", "torch"), ("tf", "tensorflow"))
+                 if importlib.util.find_spec(mod) is not None]
+    framework = installed[0] if installed else "none"
+    outs = {}
+    for jobs in (1, 2):
+        out = subprocess.run([sys.executable, "-c", _SPLIT, framework, str(jobs)], capture_output=True,
+                             text=True, timeout=600)
+        assert out.returncode == 0, out.stderr[-3000:]
+        outs[jobs] = json.loads(out.stdout.strip().splitlines()[-1])
+    assert outs[2]["processes"] == 2 and outs[1]["processes"] == 1
+    assert outs[2]["specs"] == outs[1]["specs"] == ["relu", "softsign", "split_bent", "elu", "tanh"]
+    assert [r[0] for r in outs[2]["rows"]] == [r[0] for r in outs[1]["rows"]]  # catalogue order kept
+    assert outs[2]["rows"] == outs[1]["rows"]
+    assert outs[2]["notes"] == outs[1]["notes"]
+    assert any(r[0] == "split_bent" for r in outs[2]["rows"])

@@ -35,6 +35,7 @@ import math
 import os
 import time
 import warnings
+import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -1017,6 +1018,7 @@ def check(
     jobs: int | None = None,
     search: float | None = None,
     domain: tuple[float, float] | None = None,
+    _on_spec: Callable[[str, str, bool], None] | None = None,
 ) -> Report:
     """Run the conformance checks on one spec, several, or (``None``) the whole catalogue.
 
@@ -1039,9 +1041,13 @@ def check(
         domain: ``(lo, hi)``: judge only inputs in it (default: each spec's
             ``domain``, else the whole line). Points outside are still
             measured and reported as notes, never as failures.
-        jobs: processes to use; with 2 or more the high-precision oracle runs
-            in a forked worker alongside the framework checks. Default: 2 when
-            the machine has 2 cores and 4 or more specs are checked, else 1.
+        jobs: processes to use. With 2 or more, at least two specs per
+            process and no framework imported yet in this process, the specs
+            are split across that many forked processes and the reports merged
+            (``xact/testing/_processes.py``); otherwise, with 2 or more, the
+            high-precision oracle runs in a forked worker alongside the
+            framework checks. Default: the number of cores, at most 2, when 4
+            or more specs are checked, else 1.
 
     Returns:
         A :class:`Report`; ``report.passed`` is True only when every check passed.
@@ -1064,6 +1070,13 @@ def check(
         domain = (float(domain[0]), float(domain[1]))
         if not domain[0] < domain[1]:
             raise ValueError(f"domain {domain!r} needs lo < hi")
+    from xact.testing import _processes
+
+    if _on_spec is None and _processes.can_split(specs, jobs):
+        return _processes.check_split(specs, jobs, dict(
+            frameworks=frameworks, dtypes=dtypes, modes=modes, params=params, properties=properties,
+            property_examples=property_examples, plots=plots, search=search, domain=domain,
+        ), progress=progress)  # type: ignore[no-any-return]
     _JOB["domain"] = domain
     oracle_jobs = _Oracles(specs, dtypes, params, jobs)
     usable = []
@@ -1081,14 +1094,17 @@ def check(
     phases = {"oracle": 0.0, "oracle (waiting)": 0.0, "frameworks": 0.0, "search": 0.0,
               "properties": 0.0, "pairs": 0.0}
     search_seconds = SEARCH_SECONDS if search is None else float(search)
-    rng = np.random.default_rng(20261202)
     oracle_sizes: list[int] = []
     oracle_seconds = 0.0
     with Progress(enabled=progress, total=len(specs)) as bar:
         for k, spec in enumerate(specs):
             start = len(report.results)
             bar.start(spec.name)
+            if _on_spec is not None:
+                _on_spec("start", spec.name, True)
             plan = _plan(spec, dtypes, params)
+            # seeded per spec: the search does not depend on which specs ran before it
+            rng = np.random.default_rng([20261202, zlib.crc32(spec.name.encode())])
             tp = time.perf_counter()
             status, payload, spec_results, spec_notes = oracle_jobs.next(k)
             report.results.extend(spec_results)
@@ -1101,6 +1117,8 @@ def check(
                     quantity="value", passed=False,
                     message=f"evaluating the spec for the reference failed: {payload}"))
                 bar.advance(spec.name, False)
+                if _on_spec is not None:
+                    _on_spec("done", spec.name, False)
                 continue
             ref = oracles.Reference(spec=spec, params=plan.params, **payload)
             dom = domain or spec.domain
@@ -1148,7 +1166,10 @@ def check(
             _DOMAIN.reset(tok[0])
             _OUTSIDE.reset(tok[1])
             _apply_known_failures(report, start)
-            bar.advance(spec.name, all(r.status not in ("fail", "xpass") for r in report.results[start:]))
+            ok = all(r.status not in ("fail", "xpass") for r in report.results[start:])
+            bar.advance(spec.name, ok)
+            if _on_spec is not None:
+                _on_spec("done", spec.name, ok)
     oracle_jobs.close()
     report.meta.update(
         wall_seconds=time.perf_counter() - t0,
