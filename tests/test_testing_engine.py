@@ -225,3 +225,30 @@ def test_check_split_across_processes_equals_one_process():
     assert outs[2]["rows"] == outs[1]["rows"]
     assert outs[2]["notes"] == outs[1]["notes"]
     assert any(r[0] == "split_bent" for r in outs[2]["rows"])
+
+
+_PLOTS = textwrap.dedent("""
+    import sys
+    from pathlib import Path
+    from xact.testing import check
+    from xact.testing import report as rp
+    names = ["relu", "softsign", "elu", "tanh", "silu", "sigmoid", "softplus", "mish", "celu"]
+    rep = check(names, frameworks=[], dtypes=["float32"], properties=False, search=0, plots=True, jobs=1)
+    out = Path(sys.argv[1])
+    assert rp._can_fork_plots(len(rep.plots))
+    forked = rp.write_plots(rep, out / "forked")
+    rp._can_fork_plots = lambda n: False
+    serial = rp.write_plots(rep, out / "serial")
+    assert forked == serial == {n: f"plots/{n}.png" for n in names}, (forked, serial)
+    for n in names:
+        a, b = (out / "forked" / f"{n}.png").read_bytes(), (out / "serial" / f"{n}.png").read_bytes()
+        assert a[:8] == b"\\x89PNG\\r\\n\\x1a\\n" and len(a) > 10_000, (n, len(a))
+        assert a == b, n
+    print("ok")
+""")
+
+
+def test_plots_written_by_forked_processes_equal_one_process(tmp_path):
+    pytest.importorskip("matplotlib")
+    out = subprocess.run([sys.executable, "-c", _PLOTS, str(tmp_path)], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0 and out.stdout.strip().endswith("ok"), out.stderr[-3000:]

@@ -417,61 +417,96 @@ def write_plots(report: Report, folder: str | os.PathLike[str]) -> dict[str, str
         import matplotlib
 
         matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-        import numpy as np
+        import matplotlib.pyplot  # fails here, not in a worker, when it is broken
     except ImportError:
         report.note("*", "matplotlib is not installed: no plots")
         return {}
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    out = {}
-    for name, data in report.plots.items():
-        fig, axes = plt.subplots(1, 3, figsize=(15, 4))
-        x = data["x"]
-        axes[0].plot(x, data["fn"], label="fn")
-        axes[0].plot(x, data["grad"], label="grad", linestyle="--")
-        axes[0].set_title(f"{name}: fn and grad (float64)")
-        axes[0].legend()
-        axes[0].grid(alpha=0.3)
-        for k, q in ((1, "value"), (2, "gradient")):
-            ax = axes[k]
-            shaded = False
-            for label, entry in data["errors"].items():
-                if not label.endswith(q):
-                    continue
-                gx, e = entry[0], entry[1]
-                esc = entry[2] if len(entry) > 2 else np.zeros(len(gx), dtype=bool)
-                e = np.where(np.isfinite(e), e, np.nan)
-                ax.plot(gx[~esc], e[~esc], ".", markersize=1.5, label=label.rsplit(" ", 1)[0])
-                if esc.any():
-                    ax.plot(gx[esc], e[esc], ".", markersize=1.0, color="0.7")
-                    # shade the x ranges where the near-zero absolute escape passes the point
-                    edges = np.diff(np.concatenate([[0], esc.astype(np.int8), [0]]))
-                    for a, b in zip(np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0] - 1):
-                        ax.axvspan(gx[a], gx[b], color="0.9", zorder=0,
-                                   label=None if shaded else "passed by the absolute escape")
-                        shaded = True
-            try:
-                from xact.spec import get
-                from xact.testing.tolerances import lookup
+    names = list(report.plots)
+    if _can_fork_plots(len(names)):
+        # each plot takes about half a second: two forked processes halve a catalogue's
+        # worth (a forked child is only safe while no framework has started threads)
+        import multiprocessing
 
-                tol = lookup(get(name), data["dtype"], q)[0].ulps
-                ax.axhline(tol, color="k", linewidth=0.8, linestyle=":", label=f"tolerance {tol:g} ULP")
-            except Exception:  # a plot without its line is still worth having
-                pass
-            # symlog: 0-8 ULP stay readable next to points the near-zero
-            # absolute escape lets through with large ULP counts.
-            ax.set_yscale("symlog", linthresh=1.0)
-            ax.set_ylim(bottom=0)
-            ax.set_title(f"{q}: ULP error ({data['dtype']})")
-            ax.set_xlabel("x")
-            ax.set_ylabel("ULP (symlog)")
-            ax.grid(alpha=0.3)
-            if ax.get_legend_handles_labels()[0]:
-                ax.legend(markerscale=6)
-        fig.tight_layout()
-        f = folder / f"{name}.png"
-        fig.savefig(f, dpi=80)
-        plt.close(fig)
-        out[name] = f"plots/{f.name}"
-    return out
+        _PLOT_JOB.update(plots=report.plots, folder=folder)
+        try:
+            with multiprocessing.get_context("fork").Pool(2) as pool:
+                files = pool.map(_plot_job, names)
+        finally:
+            _PLOT_JOB.clear()
+    else:
+        files = [_plot_one(name, report.plots[name], folder) for name in names]
+    return {name: f"plots/{f}" for name, f in zip(names, files)}
+
+
+_PLOT_JOB: dict[str, Any] = {}
+
+
+def _plot_job(name: str) -> str:
+    return _plot_one(name, _PLOT_JOB["plots"][name], _PLOT_JOB["folder"])
+
+
+def _can_fork_plots(n: int) -> bool:
+    import multiprocessing
+
+    return (n >= 8 and (os.cpu_count() or 1) >= 2 and "fork" in multiprocessing.get_all_start_methods()
+            and not any(m in sys.modules for m in ("torch", "tensorflow", "jax", "keras")))
+
+
+def _plot_one(name: str, data: dict[str, Any], folder: Path) -> str:
+    """The PNG of one activation in ``folder``; returns its file name."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+    x = data["x"]
+    axes[0].plot(x, data["fn"], label="fn")
+    axes[0].plot(x, data["grad"], label="grad", linestyle="--")
+    axes[0].set_title(f"{name}: fn and grad (float64)")
+    axes[0].legend()
+    axes[0].grid(alpha=0.3)
+    for k, q in ((1, "value"), (2, "gradient")):
+        ax = axes[k]
+        shaded = False
+        for label, entry in data["errors"].items():
+            if not label.endswith(q):
+                continue
+            gx, e = entry[0], entry[1]
+            esc = entry[2] if len(entry) > 2 else np.zeros(len(gx), dtype=bool)
+            e = np.where(np.isfinite(e), e, np.nan)
+            ax.plot(gx[~esc], e[~esc], ".", markersize=1.5, label=label.rsplit(" ", 1)[0])
+            if esc.any():
+                ax.plot(gx[esc], e[esc], ".", markersize=1.0, color="0.7")
+                # shade the x ranges where the near-zero absolute escape passes the point
+                edges = np.diff(np.concatenate([[0], esc.astype(np.int8), [0]]))
+                for a, b in zip(np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0] - 1):
+                    ax.axvspan(gx[a], gx[b], color="0.9", zorder=0,
+                               label=None if shaded else "passed by the absolute escape")
+                    shaded = True
+        try:
+            from xact.spec import get
+            from xact.testing.tolerances import lookup
+
+            tol = lookup(get(name), data["dtype"], q)[0].ulps
+            ax.axhline(tol, color="k", linewidth=0.8, linestyle=":", label=f"tolerance {tol:g} ULP")
+        except Exception:  # a plot without its line is still worth having
+            pass
+        # symlog: 0-8 ULP stay readable next to points the near-zero
+        # absolute escape lets through with large ULP counts.
+        ax.set_yscale("symlog", linthresh=1.0)
+        ax.set_ylim(bottom=0)
+        ax.set_title(f"{q}: ULP error ({data['dtype']})")
+        ax.set_xlabel("x")
+        ax.set_ylabel("ULP (symlog)")
+        ax.grid(alpha=0.3)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(markerscale=6)
+    fig.tight_layout()
+    f = folder / f"{name}.png"
+    fig.savefig(f, dpi=80)
+    plt.close(fig)
+    return f.name
