@@ -47,6 +47,43 @@ def _env(tmp_path):
     return env
 
 
+def test_background_builds_lower_the_switch_interval_and_restore_it():
+    """While a kernel builds on the background thread, the caller's thread gets the GIL back
+    within BUILD_SWITCH_INTERVAL after each framework op; afterwards the interval is the user's."""
+    import threading
+
+    cache = kernels.KernelCache("test")
+    seen = []
+    release = threading.Event()
+
+    def build():
+        seen.append(sys.getswitchinterval())
+        release.wait(10)
+        return lambda: "kernel"
+
+    before = sys.getswitchinterval()
+    kernels.configure("background")
+    try:
+        assert cache.get("k", build, lambda: False) is None  # not built yet: the plain path runs
+        for _ in range(500):
+            if seen:
+                break
+            threading.Event().wait(0.01)
+        assert seen and seen[0] == pytest.approx(kernels.BUILD_SWITCH_INTERVAL)
+        assert sys.getswitchinterval() == pytest.approx(kernels.BUILD_SWITCH_INTERVAL)  # process-wide
+        release.set()
+        assert cache.wait(timeout=10)
+        assert cache.get("k", build, lambda: False)() == "kernel"
+    finally:
+        release.set()
+        kernels.configure("off")
+    for _ in range(500):  # the build thread restores it as it leaves the build, just after storing
+        if sys.getswitchinterval() == pytest.approx(before):
+            break
+        threading.Event().wait(0.01)
+    assert sys.getswitchinterval() == pytest.approx(before)
+
+
 # ------------------------------------------------------------------ torch
 
 torch_only = pytest.mark.skipif(not HAS_TORCH, reason="torch not installed")
