@@ -60,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
             and (args.mode is None or "native" in args.mode):
         passes.append(("plain", str(Path(args.out) / "plain"), ["torch"], ["native"]))
     passed = True
+    oracle_cache: dict = {}  # the plain pass reuses the main pass's high-precision references
     for path_kind, out, frameworks, modes in passes:
         kernels.configure("sync" if path_kind == "fused" else "off")
         print(f"--- torch native on the {path_kind} path"
@@ -68,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         report = check(
             targets, frameworks=frameworks, dtypes=args.dtype,
             modes=modes, progress=True, plots=not args.no_plots, jobs=args.jobs,
+            oracle_cache=oracle_cache,
         )
         print_summary(report)
         path = write_outputs(report, out, plots=not args.no_plots)

@@ -197,10 +197,22 @@ _SPLIT = textwrap.dedent("""
     xact.define("split_bent", fn=bent, grad=d_bent, kinks={0.0: 0.25})
     fw = [sys.argv[1]] if sys.argv[1] != "none" else []
     jobs = int(sys.argv[2])
+    cache = {}
     report = check(["relu", "softsign", "split_bent", "elu", "tanh"], frameworks=fw, dtypes=["float32"],
-                   properties=False, search=0, jobs=jobs)
+                   properties=False, search=0, jobs=jobs, oracle_cache=cache)
     rows = [[r.name, r.check, r.framework, r.mode, r.dtype, r.quantity, r.status, r.max_ulp]
             for r in report.results]
+    assert len(cache) == 5, len(cache)  # the workers' oracle jobs came back to this process
+    from xact.testing import oracles
+
+    def recomputed(*a, **k):
+        raise AssertionError("the oracle ran again")
+
+    oracles.reference = recomputed  # forked workers inherit it
+    again = check(["relu", "softsign", "split_bent", "elu", "tanh"], frameworks=fw, dtypes=["float32"],
+                  properties=False, search=0, jobs=jobs, oracle_cache=cache)
+    assert [[r.name, r.check, r.framework, r.mode, r.dtype, r.quantity, r.status, r.max_ulp]
+            for r in again.results] == rows
     print(json.dumps({"rows": rows, "notes": report.notes, "processes": report.meta.get("processes", 1),
                       "specs": report.meta["specs"]}))
 """)

@@ -41,9 +41,13 @@ def _worker(index: int, specs: list[Spec], kwargs: dict[str, Any], out: Any) -> 
     from xact.testing.engine import check
 
     try:
+        cache = kwargs.get("oracle_cache")
+        known = set(cache) if cache is not None else set()
         report = check(specs, jobs=1, progress=False,
                        _on_spec=lambda event, name, ok: out.put((event, name, ok)), **kwargs)
-        out.put(("report", index, report))
+        # the oracle jobs this worker ran, for the parent's cache (the fork's copy dies with it)
+        new = {k: v for k, v in cache.items() if k not in known} if cache is not None else {}
+        out.put(("report", index, (report, new)))
     except BaseException:  # the parent reports it as the run's failure
         out.put(("error", index, traceback.format_exc()))
 
@@ -89,7 +93,11 @@ def check_split(specs: list[Spec], jobs: int, kwargs: dict[str, Any], *, progres
     if errors:
         detail = "\n".join(errors[i] for i in sorted(errors))
         raise RuntimeError(f"conformance worker process(es) failed:\n{detail}")
-    return _merge([reports[i] for i in range(jobs)], specs, jobs, time.perf_counter() - t0, Report)
+    cache = kwargs.get("oracle_cache")
+    if cache is not None:
+        for i in range(jobs):
+            cache.update(reports[i][1])
+    return _merge([reports[i][0] for i in range(jobs)], specs, jobs, time.perf_counter() - t0, Report)
 
 
 def _merge(parts: list[Any], specs: list[Spec], jobs: int, wall: float, report_type: type) -> Any:

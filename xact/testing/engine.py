@@ -30,6 +30,7 @@ Checks, per spec (``check`` is the record's ``check`` field):
 from __future__ import annotations
 
 import contextvars
+import copy
 import json
 import math
 import os
@@ -968,13 +969,24 @@ def _published(spec: Spec, xs: np.ndarray, params: Mapping[str, float]) -> tuple
 
 
 class _Oracles:
-    """Yields ``(reference, spec-level results, notes)`` per spec, in order."""
+    """Yields ``(reference, spec-level results, notes)`` per spec, in order.
 
-    def __init__(self, specs: list[Spec], dtypes: list[str], params: Mapping[str, float] | None, jobs: int) -> None:
+    With ``cache`` (a dict the caller keeps), a spec whose oracle job ran before
+    with the same dtypes, parameters and domain is answered from it (a copy),
+    and new jobs are stored in it: a second check of the same specs (the plain
+    torch pass of ``conformance/run.py``) skips the mpmath work.
+    """
+
+    def __init__(self, specs: list[Spec], dtypes: list[str], params: Mapping[str, float] | None, jobs: int,
+                 cache: dict[Any, Any] | None = None, domain: tuple[float, float] | None = None) -> None:
         self.specs = specs
         self._it: Any = None
         self._pool: Any = None
-        if jobs > 1 and len(specs) > 1:
+        self._cache = cache
+        self._keys = [(id(s), s.name, tuple(dtypes), tuple(sorted((params or {}).items())), domain)
+                      for s in specs]
+        todo = [i for i, k in enumerate(self._keys) if cache is None or k not in cache]
+        if jobs > 1 and len(todo) > 1:
             import multiprocessing
 
             try:
@@ -986,13 +998,17 @@ class _Oracles:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", DeprecationWarning)
                     self._pool = ctx.Pool(jobs - 1)
-                self._it = self._pool.imap(_oracle_job, range(len(specs)))
+                self._it = self._pool.imap(_oracle_job, todo)
         _JOB.update(specs=specs, dtypes=dtypes, params=params)
 
     def next(self, i: int) -> tuple[str, Any, list[CheckResult], dict[str, list[str]]]:
-        if self._it is not None:
-            return self._it.next()  # type: ignore[no-any-return]
-        return _oracle_job(i)
+        key = self._keys[i]
+        if self._cache is not None and key in self._cache:
+            return copy.deepcopy(self._cache[key])  # type: ignore[no-any-return]
+        job = self._it.next() if self._it is not None else _oracle_job(i)
+        if self._cache is not None:
+            self._cache[key] = copy.deepcopy(job)
+        return job  # type: ignore[no-any-return]
 
     def close(self) -> None:
         if self._pool is not None:
@@ -1018,6 +1034,7 @@ def check(
     jobs: int | None = None,
     search: float | None = None,
     domain: tuple[float, float] | None = None,
+    oracle_cache: dict[Any, Any] | None = None,
     _on_spec: Callable[[str, str, bool], None] | None = None,
 ) -> Report:
     """Run the conformance checks on one spec, several, or (``None``) the whole catalogue.
@@ -1041,6 +1058,11 @@ def check(
         domain: ``(lo, hi)``: judge only inputs in it (default: each spec's
             ``domain``, else the whole line). Points outside are still
             measured and reported as notes, never as failures.
+        oracle_cache: a dict kept by the caller: high-precision references
+            (and the spec-level checks made with them) computed by this call
+            are stored in it, and those already in it for the same spec,
+            dtypes, parameters and domain are reused. A second check of the
+            same specs, for another framework or path, then skips the mpmath work.
         jobs: processes to use. With 2 or more, at least two specs per
             process and no framework imported yet in this process, the specs
             are split across that many forked processes and the reports merged
@@ -1076,9 +1098,10 @@ def check(
         return _processes.check_split(specs, jobs, dict(
             frameworks=frameworks, dtypes=dtypes, modes=modes, params=params, properties=properties,
             property_examples=property_examples, plots=plots, search=search, domain=domain,
+            oracle_cache=oracle_cache,
         ), progress=progress)  # type: ignore[no-any-return]
     _JOB["domain"] = domain
-    oracle_jobs = _Oracles(specs, dtypes, params, jobs)
+    oracle_jobs = _Oracles(specs, dtypes, params, jobs, oracle_cache, domain)
     usable = []
     for f in frameworks:
         if f not in fw.FRAMEWORKS:
