@@ -434,17 +434,17 @@ def test_torch_fast_path_keeps_double_backward_and_refuses_what_the_full_path_re
 
 
 @torch_only
-def test_torch_fast_path_output_never_aliases_the_input(fused):
+def test_torch_fast_path_output_never_aliases_the_input(fused, fresh_name):
     import torch
 
     import xact
     import xact.torch as xt
 
-    xact.define("kernels_identity_user", fn=lambda x, xp=np: x * 1.0, grad=lambda x, xp=np: xp.ones_like(x),
-                replace=True)
+    # fresh_name: unregistered afterwards, so other tests never see a user spec in the registry
+    xact.define(fresh_name, fn=lambda x, xp=np: x * 1.0, grad=lambda x, xp=np: xp.ones_like(x), replace=True)
     x = torch.linspace(-1, 1, 16)
     for _ in range(3):
-        y = xt.apply("kernels_identity_user", x)
+        y = xt.apply(fresh_name, x)
         assert y.data_ptr() != x.data_ptr()
         torch.testing.assert_close(y, x)
 
