@@ -28,13 +28,16 @@ from xact.spec import Spec
 _FRAMEWORK_MODULES = ("torch", "tensorflow", "jax", "keras")
 
 
-def can_split(specs: list[Spec], jobs: int) -> bool:
-    """Whether :func:`check_split` may run: 2+ jobs, 2+ specs per job, fork, no framework imported."""
-    if jobs < 2 or len(specs) < 2 * jobs:
-        return False
+def fork_is_safe() -> bool:
+    """Whether this process may fork workers: fork exists and no framework is imported yet."""
     if any(m in sys.modules for m in _FRAMEWORK_MODULES):
         return False
     return "fork" in multiprocessing.get_all_start_methods()
+
+
+def can_split(specs: list[Spec], jobs: int) -> bool:
+    """Whether :func:`check_split` may run: 2+ jobs, 2+ specs per job, :func:`fork_is_safe`."""
+    return jobs >= 2 and len(specs) >= 2 * jobs and fork_is_safe()
 
 
 def _worker(index: int, specs: list[Spec], kwargs: dict[str, Any], out: Any) -> None:

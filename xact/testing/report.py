@@ -448,10 +448,9 @@ def _plot_job(name: str) -> str:
 
 
 def _can_fork_plots(n: int) -> bool:
-    import multiprocessing
+    from xact.testing._processes import fork_is_safe
 
-    return (n >= 8 and (os.cpu_count() or 1) >= 2 and "fork" in multiprocessing.get_all_start_methods()
-            and not any(m in sys.modules for m in ("torch", "tensorflow", "jax", "keras")))
+    return n >= 8 and (os.cpu_count() or 1) >= 2 and fork_is_safe()
 
 
 def _plot_one(name: str, data: dict[str, Any], folder: Path) -> str:
