@@ -10,6 +10,7 @@ high precision by the conformance suite.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -218,11 +219,11 @@ def test_torch_background_build_serves_plain_first_then_fused(tmp_path):
 
 @torch_only
 def test_torch_second_process_loads_kernels_from_the_compile_cache_without_stalling(tmp_path):
-    # The first process compiles two activations; the second, with the same cache
-    # directories, must find all four programs in Inductor's FX-graph cache (no bypass,
-    # no miss). Its first known kernel loads on the background thread (that load
-    # imports Inductor: seconds), so its first call runs plain; once the compiler is
-    # loaded, the next known kernel loads on the caller's thread and serves that call.
+    # Without xact's saved programs (removed here), the second process must find all
+    # four programs in Inductor's FX-graph cache (no bypass, no miss). Its first known
+    # kernel loads on the background thread (that load imports Inductor: seconds), so
+    # its first call runs plain; once the compiler is loaded, the next known kernel
+    # loads on the caller's thread and serves that call.
     code = textwrap.dedent("""
         import sys, torch
         from torch._dynamo.utils import counters
@@ -248,14 +249,62 @@ def test_torch_second_process_loads_kernels_from_the_compile_cache_without_stall
         print(sys.argv[1], len(_READY), dict(counters["inductor"]))
     """)
     env = _env(tmp_path)
-    outs = [subprocess.run([sys.executable, "-c", code, role], env=env, capture_output=True, text=True, timeout=300)
-            for role in ("first", "second")]
-    for out in outs:
-        assert out.returncode == 0, out.stderr[-3000:]
-    first, second = (o.stdout.strip().splitlines()[-1] for o in outs)
+    first = subprocess.run([sys.executable, "-c", code, "first"], env=env, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr[-3000:]
+    saved = tmp_path / "xact" / "torch-programs"
+    assert len(list(saved.glob("*/program.json"))) == 4, list(saved.iterdir())
+    shutil.rmtree(saved)
+    second = subprocess.run([sys.executable, "-c", code, "second"], env=env, capture_output=True, text=True, timeout=300)
+    assert second.returncode == 0, second.stderr[-3000:]
+    first, second = (o.stdout.strip().splitlines()[-1] for o in (first, second))
     assert first.startswith("first 4") and "fxgraph_cache_miss': 4" in first, first
     assert second.startswith("second 4"), second
     assert "fxgraph_cache_hit': 4" in second and "miss" not in second and "bypass" not in second, second
+
+
+@torch_only
+def test_torch_second_process_runs_saved_programs_from_its_first_call_without_inductor(tmp_path):
+    # xact keeps what Inductor built (xact/kernels/torch_saved.py): a second process
+    # with the same cache directory runs fused from its very first call, never imports
+    # Inductor, and computes the same bits as the process that compiled.
+    import torch
+
+    import xact.torch as xt
+
+    code = textwrap.dedent("""
+        import sys, torch
+        import xact.torch as xt
+        from xact.torch import _READY
+        from xact.kernels.torch import CACHE
+        if sys.argv[1] == "first":
+            from xact import kernels
+            kernels.configure("sync")
+        out = []
+        for n in (1000, 100000):  # a serial and a parallel program
+            x = torch.linspace(-9, 9, n, requires_grad=True)
+            y = xt.gelu(x)
+            y.backward(torch.cos(x.detach()))
+            out += [y.detach(), x.grad]
+        if sys.argv[1] == "second":
+            assert not CACHE._pending, "saved programs load on the caller's thread"
+            assert "torch._inductor.compile_fx" not in sys.modules, "loading a saved program imports Inductor"
+        torch.save(out, sys.argv[2])
+        print(sys.argv[1], len(_READY))
+    """)
+    env = _env(tmp_path)
+    results = []
+    for role in ("first", "second"):
+        path = tmp_path / f"{role}.pt"
+        out = subprocess.run([sys.executable, "-c", code, role, str(path)], env=env, capture_output=True, text=True,
+                             timeout=300)
+        assert out.returncode == 0, out.stderr[-3000:]
+        assert out.stdout.strip().splitlines()[-1] == f"{role} 4", out.stdout
+        results.append(torch.load(path))
+    assert all(torch.equal(a, b) for a, b in zip(*results))
+    # the plain path agrees too (the saved programs are the spec's code)
+    x = torch.linspace(-9, 9, 1000).double()  # the float32 points, evaluated in float64
+    plain = xt.gelu(x).to(torch.float32)
+    assert torch.allclose(results[1][0], plain, rtol=5e-7, atol=1e-30)
 
 
 # ------------------------------------------------------------------ tensorflow

@@ -29,7 +29,14 @@ from typing import Any
 
 import torch
 
-from xact.kernels import CompilerMissing, KernelCache, fingerprint, has_marker, write_marker
+from xact.kernels import (
+    CompilerMissing,
+    KernelCache,
+    fingerprint,
+    has_marker,
+    torch_saved,
+    write_marker,
+)
 
 CACHE = KernelCache("torch")
 
@@ -151,10 +158,13 @@ def _accurate_codegen() -> Iterator[None]:
                 setattr(CppVecOverrides, op, original)
 
 
-def compile_program(fn: Callable[..., Any], examples: Sequence[torch.Tensor], *, serial: bool = False) -> Callable[..., Any]:
+def compile_program(fn: Callable[..., Any], examples: Sequence[torch.Tensor], *, serial: bool = False,
+                    save_as: str | None = None) -> Callable[..., Any]:
     """``fn`` traced with a symbolic length for 1-D ``examples[0]`` and compiled by Inductor.
 
     ``serial``: a CPU program without an OpenMP parallel region (for small inputs).
+    ``save_as``: a fingerprint under which xact keeps the program for later processes
+    (``xact.kernels.torch_saved``), when it can.
     """
     from torch._guards import TracingContext, tracing
     from torch._inductor.compile_fx import compile_fx_inner
@@ -199,7 +209,15 @@ def compile_program(fn: Callable[..., Any], examples: Sequence[torch.Tensor], *,
     compiled(list(examples))  # the first call finishes what the compiler left for it
     # CompiledFxGraph.__call__ only forwards to current_callable; call that directly.
     call = getattr(compiled, "current_callable", None) or compiled
+    if save_as is not None:
+        generator = torch.Generator().manual_seed(0)
+        probes = [torch.randn(e.shape, generator=generator, dtype=e.dtype).to(e.device) * 4 if e.dim() else e
+                  for e in examples]
+        torch_saved.save(save_as, compiled, probes)
+    return _runner(call)
 
+
+def _runner(call: Callable[[list[torch.Tensor]], Any]) -> Callable[..., list[torch.Tensor]]:
     def run(*args: torch.Tensor) -> list[torch.Tensor]:
         return call(list(args))  # type: ignore[no-any-return]
 
@@ -226,20 +244,33 @@ def kernel(
     key = (spec, role, str(x.dtype).removeprefix("torch."), device.type, device.index,
            numbers, tensor_dtypes, extra, "serial" if small else "parallel")
     def fp() -> str:
-        return fingerprint(role, spec.name, _code_id(spec), repr(key[2:]), torch.__version__, _xact_version())
+        return fingerprint(role, spec.name, _code_id(spec), repr(key[2:]), torch.__version__, _xact_version(),
+                           _codegen_id())
 
     def build() -> Callable[..., Any]:
+        saved = torch_saved.load(fp()) if device.type == "cpu" else None
+        if saved is not None:
+            return _runner(saved)
         fn = make()
         examples = [torch.zeros(_EXAMPLE_LENGTH, dtype=x.dtype, device=device)]
         if role == "backward":
             examples.append(torch.zeros(_EXAMPLE_LENGTH, dtype=x.dtype, device=device))
         examples += [torch.ones((), dtype=dt, device=device) for dt in tensor_dtypes]
-        program = compile_program(fn, examples, serial=small)
+        program = compile_program(fn, examples, serial=small, save_as=fp() if device.type == "cpu" else None)
         _COMPILER_LOADED.set()
         write_marker("torch", fp())
         return program
 
-    return CACHE.get(key, build, lambda: _COMPILER_LOADED.is_set() and has_marker("torch", fp()))  # type: ignore[no-any-return]
+    def known() -> bool:  # loading is quick: a saved program, or Inductor loaded and its cache warm
+        return (device.type == "cpu" and torch_saved.has(fp())) or (_COMPILER_LOADED.is_set() and has_marker("torch", fp()))
+
+    return CACHE.get(key, build, known)  # type: ignore[no-any-return]
+
+
+@functools.cache
+def _codegen_id() -> str:
+    """This module's source: how programs are traced and generated (a saved program skips Inductor's key)."""
+    return hashlib.sha256(open(__file__, "rb").read()).hexdigest()[:16]
 
 
 @functools.cache
