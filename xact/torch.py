@@ -212,9 +212,7 @@ _READY: dict[tuple[Any, ...], Callable[..., Any]] = {}
 
 
 class _Plan:
-    """The ready programs of one (spec, dtype, device, number parameters, size class): the fast path's state.
-
-    The size class is the kernels' serial/parallel split (``xact.kernels.torch.serial``).
+    """The ready programs of one (spec, dtype, device, number parameters): the fast path's state.
 
     Made when the forward program is first served; ``backward`` is filled in
     once the backward program has been served too.
@@ -278,8 +276,7 @@ def _fused_forward(x: torch.Tensor, spec: Spec, params: Params) -> torch.Tensor 
 
         return values
 
-    small = _torch_kernels.serial(x)
-    key = (spec, x.dtype, x.device, numbers, dtypes, small)
+    key = (spec, x.dtype, x.device, numbers, dtypes)
     program = _READY.get(key)
     if program is None:
         program = _torch_kernels.kernel("forward", spec, x, numbers, dtypes, (), make)
@@ -287,7 +284,7 @@ def _fused_forward(x: torch.Tensor, spec: Spec, params: Params) -> torch.Tensor 
             return None
         _READY[key] = program
         if not dtypes:  # number parameters only: later calls may take the fast path
-            _PLANS[spec, x.dtype, x.device, numbers, small] = _Plan(spec, numbers, program)
+            _PLANS[spec, x.dtype, x.device, numbers] = _Plan(spec, numbers, program)
     return _program_values(program, x, tensors)
 
 
@@ -319,8 +316,7 @@ def _fused_backward(
 
         return upstream_times_partials
 
-    small = _torch_kernels.serial(x)
-    key = (spec, x.dtype, x.device, numbers, dtypes, wanted, small)
+    key = (spec, x.dtype, x.device, numbers, dtypes, wanted)
     program = _READY.get(key)
     if program is None:
         program = _torch_kernels.kernel("backward", spec, x, numbers, dtypes, wanted, make)
@@ -328,7 +324,7 @@ def _fused_backward(
             return None
         _READY[key] = program
     if not dtypes:
-        plan = _PLANS.get((spec, x.dtype, x.device, numbers, small))
+        plan = _PLANS.get((spec, x.dtype, x.device, numbers))
         if plan is not None and plan.backward is None:
             plan.backward = program
     return _program_partials(program, x, gy, tensors)
@@ -477,7 +473,7 @@ def _fast_plan(call: Call, x: Any) -> _Plan | None:
     for v in numbers:
         if v.__class__ is bool:  # equal to 1.0 as a key, refused by the full path
             return None
-    plan = _PLANS.get((call.spec, x.dtype, x.device, numbers, _torch_kernels.serial(x)))
+    plan = _PLANS.get((call.spec, x.dtype, x.device, numbers))
     if (plan is None or _kernels.mode() == "off" or torch._C._are_functorch_transforms_active()
             or torch.jit.is_tracing()):
         return None

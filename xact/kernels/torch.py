@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import re
 import shutil
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -50,19 +51,26 @@ _COMPILER_LOADED = threading.Event()
 _EXAMPLE_LENGTH = 4096  # the size hint of the symbolic length (heuristics only)
 
 # Inductor decides at compile time whether a CPU kernel runs its loop in an OpenMP
-# parallel region, and one program serves every length: a parallel kernel pays the
-# region's start and barrier on every call, and on a busy machine a barrier waits for
-# a descheduled thread (gelu_tanh on 1,000 elements: 14.6 ms per call against 78 us
-# for the built-in, measured). ATen's own elementwise kernels run serially below
-# 32,768 elements (at::internal::GRAIN_SIZE). So CPU inputs below that size get a
-# serial program (Inductor's cpp.threads = 1) and larger ones a parallel one; each
-# is built the first time a call of its size class needs it.
+# parallel region, and one program serves every length: a parallel region costs its
+# start and barrier on every call, and on a busy machine a barrier waits for a
+# descheduled thread (gelu_tanh on 1,000 elements: 14.6 ms per call against 78 us for
+# the built-in, measured). ATen's own elementwise kernels run serially below 32,768
+# elements (at::internal::GRAIN_SIZE). So xact's programs open their region with
+# OpenMP's ``if`` clause on the length (``ks0``, the program's one size): below
+# PARALLEL_FROM the region runs on the calling thread alone, above it on the team,
+# and the loop, its vector steps and its tail are the same code either way, so small
+# and large inputs get the same numbers from one compiled program. (Two programs
+# compiled with different thread settings were not interchangeable: on 40,000 inputs
+# hard_elish's differed in 4 elements and tanh_shrink's in 13, measured.)
 PARALLEL_FROM = 32768
+_SIZE_PARAMETER = "const int64_t ks0"
 
 
-def serial(x: torch.Tensor) -> bool:
-    """Whether ``x`` takes the serial program (CPU, fewer than PARALLEL_FROM elements)."""
-    return x.device.type == "cpu" and x.numel() < PARALLEL_FROM
+def _parallel_only_when_large(source: str) -> str:
+    """``source`` with its OpenMP parallel regions made conditional on ``ks0 >= PARALLEL_FROM``."""
+    if _SIZE_PARAMETER not in source:
+        return source
+    return re.sub(r"#pragma omp parallel\b(?! if)", f"#pragma omp parallel if(ks0 >= {PARALLEL_FROM})", source)
 
 
 def _code_id(spec: Any) -> str:
@@ -125,7 +133,7 @@ class _CacheSalt:
         return None
 
     def uuid(self) -> str:
-        return "xact-kernels-2:" + ",".join(_ACCURATE_VECTOR_OPS + _PER_LANE_OPS)
+        return "xact-kernels-3:" + ",".join(_ACCURATE_VECTOR_OPS + _PER_LANE_OPS) + f":parallel-if-{PARALLEL_FROM}"
 
 
 @functools.cache
@@ -139,10 +147,17 @@ def _salt() -> Any:
 @contextlib.contextmanager
 def _accurate_codegen() -> Iterator[None]:
     from torch._inductor import config
+    from torch._inductor.async_compile import AsyncCompile
     from torch._inductor.codegen.cpp import CppVecOverrides
 
     salt = _salt()
     with _CODEGEN_LOCK:
+        pybinding = AsyncCompile.__dict__["cpp_pybinding"]
+
+        def cpp_pybinding(self: Any, argtypes: list[str], source_code: str) -> Any:
+            return pybinding(self, argtypes, _parallel_only_when_large(source_code))
+
+        AsyncCompile.cpp_pybinding = cpp_pybinding  # type: ignore[method-assign]
         ops = _ACCURATE_VECTOR_OPS + _PER_LANE_OPS
         saved = {op: CppVecOverrides.__dict__[op] for op in ops if op in CppVecOverrides.__dict__}
         for op in saved:
@@ -154,15 +169,15 @@ def _accurate_codegen() -> Iterator[None]:
             with config.patch(post_grad_custom_post_pass=salt):
                 yield
         finally:
+            AsyncCompile.cpp_pybinding = pybinding  # type: ignore[method-assign]
             for op, original in saved.items():
                 setattr(CppVecOverrides, op, original)
 
 
-def compile_program(fn: Callable[..., Any], examples: Sequence[torch.Tensor], *, serial: bool = False,
+def compile_program(fn: Callable[..., Any], examples: Sequence[torch.Tensor], *,
                     save_as: str | None = None) -> Callable[..., Any]:
     """``fn`` traced with a symbolic length for 1-D ``examples[0]`` and compiled by Inductor.
 
-    ``serial``: a CPU program without an OpenMP parallel region (for small inputs).
     ``save_as``: a fingerprint under which xact keeps the program for later processes
     (``xact.kernels.torch_saved``), when it can.
     """
@@ -195,10 +210,8 @@ def compile_program(fn: Callable[..., Any], examples: Sequence[torch.Tensor], *,
         if not any(op in text for op in (">", "<", "Ne", "!=")):
             raise RuntimeError(f"the trace specialised on the input length ({text})")
     try:
-        from torch._inductor import config
 
-        threads = {"cpp.threads": 1} if serial else {}
-        with tracing(TracingContext(fake_mode)), torch.no_grad(), _accurate_codegen(), config.patch(threads):
+        with tracing(TracingContext(fake_mode)), torch.no_grad(), _accurate_codegen():
             compiled = compile_fx_inner(graph, fakes)
     except Exception as e:
         message = str(e)
@@ -240,9 +253,8 @@ def kernel(
     ``make`` returns the function to trace.
     """
     device = x.device
-    small = serial(x)
     key = (spec, role, str(x.dtype).removeprefix("torch."), device.type, device.index,
-           numbers, tensor_dtypes, extra, "serial" if small else "parallel")
+           numbers, tensor_dtypes, extra)
     def fp() -> str:
         return fingerprint(role, spec.name, _code_id(spec), repr(key[2:]), torch.__version__, _xact_version(),
                            _codegen_id())
@@ -256,7 +268,7 @@ def kernel(
         if role == "backward":
             examples.append(torch.zeros(_EXAMPLE_LENGTH, dtype=x.dtype, device=device))
         examples += [torch.ones((), dtype=dt, device=device) for dt in tensor_dtypes]
-        program = compile_program(fn, examples, serial=small, save_as=fp() if device.type == "cpu" else None)
+        program = compile_program(fn, examples, save_as=fp() if device.type == "cpu" else None)
         _COMPILER_LOADED.set()
         write_marker("torch", fp())
         return program
