@@ -210,7 +210,6 @@ def compile_program(fn: Callable[..., Any], examples: Sequence[torch.Tensor], *,
         if not any(op in text for op in (">", "<", "Ne", "!=")):
             raise RuntimeError(f"the trace specialised on the input length ({text})")
     try:
-
         with tracing(TracingContext(fake_mode)), torch.no_grad(), _accurate_codegen():
             compiled = compile_fx_inner(graph, fakes)
     except Exception as e:
