@@ -13,9 +13,9 @@ Rules (shared by ``xact/kernels/torch.py`` and ``xact/kernels/tf.py``):
   is ready, calls run the plain path (with the interpreter's switch interval
   lowered meanwhile, :data:`BUILD_SWITCH_INTERVAL`, so that the caller's
   thread gets the GIL back quickly after each framework op). A kernel this machine has built before
-  (a marker in the cache directory, :func:`cache_dir`) is loaded on the
-  caller's thread once the adapter's ``known`` says that is fast (torch: the
-  compiler is already loaded in this process);
+  is loaded on the caller's thread when the adapter's ``known`` says that is
+  fast (torch: a program xact saved in the cache directory, :func:`cache_dir`,
+  or a marker there once the compiler is loaded in this process);
 * never fail a caller: a build that fails leaves that key on the plain path
   for good, and the first failure is announced once with what is missing and
   what it costs (``logging`` logger ``xact`` and one ``warnings.warn``);

@@ -6,10 +6,12 @@ compiled program takes any length of two or more elements. The traced graph
 goes straight to Inductor (``compile_fx_inner``) rather than through
 ``torch.compile``: calling the result costs about 5 us instead of dynamo's
 guard and wrapper layers (about 60 us), which is what lets small tensors gain
-too. Inductor's FX graph cache keeps the compiled program on disk, so a
-second process loads a known kernel instead of compiling it: its first one
-on the background thread (that one pays for importing Inductor), later ones
-on the caller's thread.
+too. xact keeps each CPU program it built (``xact.kernels.torch_saved``), so
+a later process loads it on the caller's thread in milliseconds, without
+importing Inductor; where a program could not be kept (CUDA, say),
+Inductor's FX graph cache still saves the compiling: its first such kernel
+loads on the background thread (that one pays for importing Inductor),
+later ones on the caller's thread.
 
 A key holds everything the program depends on: the spec, the input dtype and
 device, the Python-number parameter values (constants in the program) and,
