@@ -256,12 +256,15 @@ def kernel(
     device = x.device
     key = (spec, role, str(x.dtype).removeprefix("torch."), device.type, device.index,
            numbers, tensor_dtypes, extra)
-    def fp() -> str:
+    cpu = device.type == "cpu"  # only CPU programs are saved by xact (torch_saved)
+
+    @functools.cache
+    def fp() -> str:  # computed once per call of kernel(), and only when the program is not ready
         return fingerprint(role, spec.name, _code_id(spec), repr(key[2:]), torch.__version__, _xact_version(),
                            _codegen_id())
 
     def build() -> Callable[..., Any]:
-        saved = torch_saved.load(fp()) if device.type == "cpu" else None
+        saved = torch_saved.load(fp()) if cpu else None
         if saved is not None:
             return _runner(saved)
         fn = make()
@@ -269,13 +272,13 @@ def kernel(
         if role == "backward":
             examples.append(torch.zeros(_EXAMPLE_LENGTH, dtype=x.dtype, device=device))
         examples += [torch.ones((), dtype=dt, device=device) for dt in tensor_dtypes]
-        program = compile_program(fn, examples, save_as=fp() if device.type == "cpu" else None)
+        program = compile_program(fn, examples, save_as=fp() if cpu else None)
         _COMPILER_LOADED.set()
         write_marker("torch", fp())
         return program
 
     def known() -> bool:  # loading is quick: a saved program, or Inductor loaded and its cache warm
-        return (device.type == "cpu" and torch_saved.has(fp())) or (_COMPILER_LOADED.is_set() and has_marker("torch", fp()))
+        return (cpu and torch_saved.has(fp())) or (_COMPILER_LOADED.is_set() and has_marker("torch", fp()))
 
     return CACHE.get(key, build, known)  # type: ignore[no-any-return]
 

@@ -49,13 +49,13 @@ _MANIFEST = "program.json"
 def machine_id() -> str:
     """CPU model and flags, architecture and Python version: what a kernel binary depends on."""
     parts = [platform.machine(), sys.version, torch.__version__]
-    try:
+    try:  # the first processor's block (every core of a machine has the same ISA)
         with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
             for line in f:
+                if not line.strip():
+                    break
                 if line.startswith(("flags", "model name", "Features")):
                     parts.append(line.strip())
-                    if len(parts) >= 5:
-                        break
     except OSError:
         parts.append(platform.processor())
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
